@@ -52,6 +52,11 @@ for p in protnode-policy protnode-hog zswap-workload; do
 done
 in_root nice make -s -C "$MNT/$KTREE" M="$CW/src/zswap_test_provider" W=1 \
 	CC="ccache gcc" modules
+# the cgroup selftest of the series (test_cpuset_mems_default), from the tree
+ST=$MNT/$KTREE/tools/testing/selftests/cgroup
+in_root sh -c "cd $ST && gcc -static -O2 -Wall -I.. -I../../../../usr/include \
+	-Ilib/include -o $CW/initramfs/bin/test_cpuset test_cpuset.c \
+	lib/cgroup_util.c -lpthread"
 cp "$WORK/src/zswap_test_provider/zswap_test_provider.ko" "$WORK/initramfs/"
 
 echo "== packing the initramfs"

@@ -139,6 +139,13 @@ cpuset_v2() {
 }
 t "cpuset v2: cpuset.mems.default excludes node 1, mems.effective has it" cpuset_v2
 
+selftest_mems_default() {
+	test_cpuset > /tmp/st.out 2>&1
+	grep test_cpuset_mems_default /tmp/st.out &&
+	grep -q "^ok .* test_cpuset_mems_default" /tmp/st.out
+}
+t "selftest cgroup/test_cpuset: test_cpuset_mems_default" selftest_mems_default
+
 kunit_rerun() {
 	echo 1 > /sys/kernel/debug/kunit/protected_nodes/run
 	cat /sys/kernel/debug/kunit/protected_nodes/results | grep -E "^ *(ok|not ok|# )" | tail -20

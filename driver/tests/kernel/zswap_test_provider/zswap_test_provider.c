@@ -210,14 +210,23 @@ static int __init zswap_test_provider_init(void)
 
 static void __exit zswap_test_provider_exit(void)
 {
+	unsigned long pfn, left = 0;
+	void *entry;
+
 	debugfs_remove_recursive(debugfs_dir);
+	/* zswap writes our pages back and releases each of them first */
 	zswap_provider_unregister(&provider);
 	cancel_delayed_work_sync(&release_work);
 	free_released();
-	pr_info("node %d: stored %lld released %lld unstored %lld errors %lld left %lu\n",
+
+	xa_for_each(&pages, pfn, entry)
+		left++;
+	if (left)
+		atomic64_inc(&nr_errors);
+	pr_info("node %d: stored %lld released %lld unstored %lld held %lld not released %lu errors %lld\n",
 		nid, atomic64_read(&nr_stored), atomic64_read(&nr_released),
-		atomic64_read(&nr_released_unstored), atomic64_read(&nr_errors),
-		xa_empty(&pages) ? 0UL : 1UL);
+		atomic64_read(&nr_released_unstored), atomic64_read(&nr_held),
+		left, atomic64_read(&nr_errors));
 	xa_destroy(&pages);
 }
 

@@ -4,7 +4,7 @@
 # workload exits, the device's media use returns to its baseline.
 . "$(dirname "$0")/protected-common"
 protected_setup
-zswap_setup "${ZCXL_CHARGE:-}"
+zswap_setup
 d=$(zcxl_dev)
 
 settled() {

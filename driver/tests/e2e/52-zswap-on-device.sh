@@ -7,7 +7,7 @@
 # and every page the workload wrote reads back bit-exact after swap-in.
 . "$(dirname "$0")/protected-common"
 protected_setup
-zswap_setup "${ZCXL_CHARGE:-}"
+zswap_setup
 N=$ZCXL_NODE
 
 src="-p mix"

@@ -2,11 +2,12 @@
 # needs: device,driver
 # Issue 6, check 6 (report): zswap store (pageout) and load (swap-in) rates
 # with the device against plain zswap with lz4, in the same run, and the RAM
-# each keeps.  Prints ZCXL-REPORT lines for the README; fails only if a run
-# loses data.
+# each keeps.  For the lz4 run the device's admission is closed (its high
+# watermark set to 0%), so every page is compressed by the CPU.  Prints
+# ZCXL-REPORT lines for the README; fails only if a run loses data.
 . "$(dirname "$0")/protected-common"
 protected_setup
-zswap_setup "${ZCXL_CHARGE:-}"
+zswap_setup
 MB=${ZCXL_REPORT_MB:-64}
 src="-p mix"
 [ -n "${ZCXL_CORPUS:-}" ] && src="-f $ZCXL_CORPUS"
@@ -23,8 +24,14 @@ run() {	# LABEL
 	echo "ZCXL-REPORT: zswap $1: $MB MiB, store $((MB * 1000 / (po > 0 ? po : 1))) MiB/s, load $((MB * 1000 / (vf > 0 ? vf : 1))) MiB/s, stored $stored pages ($direct on the device), RAM pool $((pool / 1024)) KiB"
 }
 
+d=$(zcxl_dev)
+keep_watermarks
+
 run device
-rmmod zcxl_zswap || fail "rmmod zcxl_zswap"
 echo lz4 > /sys/module/zswap/parameters/compressor
+echo 0 > "$d/watermark_low" && echo 0 > "$d/watermark_high" || fail "cannot close admission"
+refused0=$(zswap_stat direct_reject_admission)
 run lz4
+[ "$(zswap_stat direct_reject_admission)" -gt "$refused0" ] ||
+	fail "admission was not closed for the lz4 run"
 exit 0

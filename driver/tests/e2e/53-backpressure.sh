@@ -7,16 +7,10 @@
 # falls below the low watermark and admission resumes.
 . "$(dirname "$0")/protected-common"
 protected_setup
-zswap_setup "${ZCXL_CHARGE:-}"
+zswap_setup
 need_env ZCXL_MEDIA
 d=$(zcxl_dev)
-low0=$(cat "$d/watermark_low")
-high0=$(cat "$d/watermark_high")
-restore() {
-	echo "$high0" > "$d/watermark_high"
-	echo "$low0" > "$d/watermark_low"
-}
-trap restore EXIT
+keep_watermarks
 # Thresholds at 2% and 4% of media; 64 MiB of random pages is more than that
 # for media up to 1.6 GiB.
 echo 2 > "$d/watermark_low" && echo 4 > "$d/watermark_high" || fail "cannot set watermarks"
