@@ -74,12 +74,15 @@ mkdir -p "$I/proc" "$I/sys" "$I/dev" "$I/tmp" "$I/cpuset"
 
 truncate -s 512M "$WORK/swap.img"
 
-# guest memory: node 0 = [0, 1.5G), node 1 = [1.5G, 2G); the memmap=
-# options turn three ranges into Soft Reserved memory (-> dax_hmem):
-#   A = 256M at 1G (node 0), B = 128M at 1.5G, C = 256M at 1.75G (node 1),
-#   with [1.625G, 1.75G) reserved so that B and C stay separate ranges.
-MEMMAP="memmap=256M%0x40000000-1+0xefffffff memmap=128M%0x60000000-1+0xefffffff"
-MEMMAP="$MEMMAP memmap=128M%0x68000000-1+2 memmap=256M%0x70000000-1+0xefffffff"
+# guest memory: node 0 = [0, 1G), node 1 = [1G, 2G); the memmap= options
+# turn three ranges into Soft Reserved memory (-> dax_hmem devices):
+#   A = 256M at 0.5G (node 0), B = 128M at 1G, C = 256M at 1.25G (node 1);
+# the rest of node 1 becomes reserved, so node 1 has no boot memory and B
+# and C stay separate ranges.
+SR=0xefffffff
+MEMMAP="memmap=256M%0x20000000-1+$SR memmap=128M%0x40000000-1+$SR"
+MEMMAP="$MEMMAP memmap=128M%0x48000000-1+2 memmap=256M%0x50000000-1+$SR"
+MEMMAP="$MEMMAP memmap=512M%0x60000000-1+2"
 
 boot() {	# NAME INIT-SCRIPT QEMU-ARGS...
 	name=$1 init=$2
@@ -100,8 +103,8 @@ for scenario in ${*:-protected cxl}; do
 	case $scenario in
 	protected)
 		boot protected protected-nodes.sh -machine q35 -m 2G \
-			-object memory-backend-ram,id=m0,size=1536M \
-			-object memory-backend-ram,id=m1,size=512M \
+			-object memory-backend-ram,id=m0,size=1G \
+			-object memory-backend-ram,id=m1,size=1G \
 			-numa node,nodeid=0,cpus=0-1,memdev=m0 \
 			-numa node,nodeid=1,memdev=m1 \
 			-drive "file=$CW/swap.img,if=virtio,format=raw" \

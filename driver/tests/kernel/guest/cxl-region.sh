@@ -86,4 +86,4 @@ dax_forwarded() {
 t "cxl: the dax device inherits protected_memory, kmem adds a protected node" dax_forwarded
 
 done_tests
-echo o > /proc/sysrq-trigger
+poweroff -f

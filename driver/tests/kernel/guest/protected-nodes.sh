@@ -4,7 +4,7 @@
 # Boot test of the protected-node series without the zcxl device: run as
 # /init of a guest started by ../run-boot-tests.sh with three "Soft
 # Reserved" ranges that dax_hmem turns into dax devices:
-#   A: 256 MiB on node 0 (a node with boot memory: sysram)
+#   A: 256 MiB on node 0 (a node with 768 MiB boot memory: sysram)
 #   B: 128 MiB on node 1 (no boot memory), C: 256 MiB on node 1
 # kmem binds all three at boot as sysram (offline).  The tests turn node 1
 # into a protected node and check what the series promises.
@@ -121,7 +121,16 @@ cpuset_v1() {
 t "cpuset v1: cpuset.default_mems" cpuset_v1
 
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
-echo "+cpuset +memory" > /sys/fs/cgroup/cgroup.subtree_control
+# The v1 cpuset hierarchy lets go of the controller asynchronously
+enable_controllers() {
+	echo "+cpuset +memory" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+}
+n=0
+until enable_controllers; do
+	n=$((n + 1))
+	[ $n -gt 100 ] && echo "cannot enable cpuset and memory in cgroup v2" && break
+	sleep 0.1
+done
 
 cpuset_v2() {
 	r=0
@@ -167,8 +176,8 @@ hog_in_cgroup() {
 	cg=/sys/fs/cgroup/hog
 	mkdir -p $cg
 	before=$(node_kb $PNODE MemUsed)
-	sh -c "echo \$\$ > $cg/cgroup.procs; exec protnode-hog 700 $PNODE" || return 1
-	sh -c "echo \$\$ > $cg/cgroup.procs; dd if=/dev/zero of=/tmp/fill bs=1M count=300 2>/dev/null"
+	sh -c "echo \$\$ > $cg/cgroup.procs; exec protnode-hog 400 $PNODE" || return 1
+	sh -c "echo \$\$ > $cg/cgroup.procs; dd if=/dev/zero of=/tmp/fill bs=1M count=100 2>/dev/null"
 	after=$(node_kb $PNODE MemUsed)
 	rm -f /tmp/fill
 	echo "node $PNODE MemUsed: $before kB before, $after kB after"
@@ -218,10 +227,11 @@ direct_store() {
 	pstored=$(cat $P/stored); preleased=$(cat $P/released)
 	used=$(node_kb $PNODE MemUsed)
 	zsw=$(awk '$1 == "zswap" { print $2 }' /sys/fs/cgroup/zc/memory.stat)
-	zswd=$(awk '$1 == "zswapped" { print $2 }' /sys/fs/cgroup/zc/memory.stat)
+	# memory.stat reports both in bytes
+	zswd=$(awk '$1 == "zswapped" { print $2 / 4096 }' /sys/fs/cgroup/zc/memory.stat)
 	echo "stored_pages $stored stored_direct_pages $direct incompressible $incomp pool_total_size $pool"
 	echo "provider stored $pstored released $preleased; node $PNODE MemUsed $used kB"
-	echo "memcg zc: zswap $zsw bytes, zswapped $zswd pages"
+	echo "memcg zc: zswap $zsw bytes for $zswd zswapped pages"
 	r=0
 	[ "$direct" -gt 10000 ] || { echo "too few direct pages"; r=1; }
 	[ "$direct" -eq "$stored" ] || { echo "not every page went direct"; r=1; }
@@ -314,4 +324,4 @@ t "unregistering writes every direct page back first; data intact" unregister_dr
 t "a sysram node cannot be registered" refuse_sysram_node
 
 done_tests
-echo o > /proc/sysrq-trigger
+poweroff -f
