@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 const DRIVER: &str = "driver/zcxl";
 /// Directories of guest test modules (each with a Kbuild file).
 const TEST_MODULES_UNDER: &str = "driver/tests";
-/// Guest check scripts, run in one order sorted by file name.
+/// Guest check scripts (`*.sh`, run in one order sorted by file name) and
+/// the helper files they source, all copied to /zcxl/checks.
 const CHECK_DIRS: &[&str] = &["xtask/guest/checks", "driver/tests/e2e"];
 /// Directories whose `*.c` files become static guest programs.
 const PROGRAM_DIRS: &[&str] = &["driver/tests", "xtask/guest"];
@@ -236,15 +237,14 @@ pub fn image(env: &Env, kernel: &Kernel, built: &Built) -> Result<Image> {
     Ok(Image { bzimage, initrd })
 }
 
-/// Every check script by file name, in run order; a name in two
-/// directories is an error (one would hide the other).
+/// Every file of the check directories by name (the runner runs the
+/// `*.sh` ones, in name order; others are helpers they source); a name in
+/// two directories is an error (one would hide the other).
 pub fn checks() -> Result<Vec<(String, PathBuf)>> {
     let mut all: Vec<(String, PathBuf)> = Vec::new();
     for dir in CHECK_DIRS {
         let dir = workspace_root().join(dir);
-        let names = crate::cache::files_under(&dir, &|p: &Path| {
-            p.parent() == Some(Path::new("")) && p.extension().is_some_and(|e| e == "sh")
-        })?;
+        let names = crate::cache::files_under(&dir, &|p: &Path| p.parent() == Some(Path::new("")))?;
         for n in names {
             let name = n.to_string_lossy().into_owned();
             if let Some((_, other)) = all.iter().find(|(x, _)| *x == name) {
