@@ -109,6 +109,10 @@ pub fn build(env: &Env, kernel: &Kernel) -> Result<Built> {
         sync_sources(&workspace_root().join(dir), &src.join(dir))?;
     }
     let bin = env.ws.join("bin");
+    // Start empty: a module or program that went away must not linger.
+    if bin.exists() {
+        std::fs::remove_dir_all(&bin).with_context(|| format!("emptying {}", bin.display()))?;
+    }
     std::fs::create_dir_all(&bin)?;
     let log = env.ws.join("logs/guest-build.log");
     let _ = std::fs::remove_file(&log);

@@ -112,7 +112,10 @@ pub fn ensure(env: &Env) -> Result<Kernel> {
     let _ = std::fs::remove_file(obj.join(".zcxl-key"));
 
     let source_stamp = format!("{RECIPE_VERSION}\n{versions}");
-    if std::fs::read_to_string(src.join(".zcxl-source")).ok() != Some(source_stamp.clone()) {
+    // Stamps live beside src/, never in it: the pristine commit must not
+    // record them.
+    let source_file = kdir.join("source.stamp");
+    if std::fs::read_to_string(&source_file).ok() != Some(source_stamp.clone()) {
         eprintln!("    fresh source tree (a full build takes about 15 min on 2 cores)");
         for d in [&src, &obj] {
             if d.exists() {
@@ -128,9 +131,10 @@ pub fn ensure(env: &Env) -> Result<Kernel> {
             &log,
             "unpacking the kernel source failed; run `cargo xtask vm setup` and try again",
         )?;
-        std::fs::write(src.join(".zcxl-source"), &source_stamp)?;
+        std::fs::write(&source_file, &source_stamp)?;
+        let _ = std::fs::remove_file(kdir.join("series.stamp"));
     }
-    apply_series(&src, &log)?;
+    apply_series(&src, &patch_dir(), &kdir.join("series.stamp"), &log)?;
     configure(env, &obj, &log)?;
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
     run_step(
@@ -166,11 +170,10 @@ fn config_bind() -> Bind {
 }
 
 /// Bring `src` to pristine + the wanted series, touching only what differs.
-fn apply_series(src: &Path, log: &Path) -> Result<()> {
-    let patches = crate::cache::files_under(&patch_dir(), &is_patch)?;
-    let wanted = series_hash(&patch_dir())?;
-    let stamp = src.join(".zcxl-series");
-    let applied = std::fs::read_to_string(&stamp).ok();
+fn apply_series(src: &Path, patch_dir: &Path, stamp: &Path, log: &Path) -> Result<()> {
+    let patches = crate::cache::files_under(patch_dir, &is_patch)?;
+    let wanted = series_hash(patch_dir)?;
+    let applied = std::fs::read_to_string(stamp).ok();
     let pristine = KeyHasher::new("series")
         .dir("patches", Path::new("/nonexistent"), is_patch)?
         .finish();
@@ -209,7 +212,7 @@ fn apply_series(src: &Path, log: &Path) -> Result<()> {
             "git failed on the kernel source tree; remove it (see the log for its path) and run again",
         )?;
     }
-    let _ = std::fs::remove_file(&stamp);
+    let _ = std::fs::remove_file(stamp);
     run_step(
         "reset the kernel source to pristine",
         &mut git(&["reset", "-q", "--hard", "HEAD"]),
@@ -217,7 +220,7 @@ fn apply_series(src: &Path, log: &Path) -> Result<()> {
         "git reset failed on the kernel source; remove the tree and run again",
     )?;
     for p in &patches {
-        let path = patch_dir().join(p);
+        let path = patch_dir.join(p);
         run_step(
             &format!("apply {}", p.display()),
             git(&["apply", "--index", "--whitespace=nowarn"]).arg(&path),
@@ -225,7 +228,7 @@ fn apply_series(src: &Path, log: &Path) -> Result<()> {
             &format!("{} does not apply on linux-source-7.3 (plus the patches before it); rebase the series", path.display()),
         )?;
     }
-    std::fs::write(&stamp, &wanted)?;
+    std::fs::write(stamp, &wanted)?;
     Ok(())
 }
 
@@ -345,6 +348,59 @@ mod tests {
             ["CONFIG_B=y (is n)", "CONFIG_C=n (is y)"]
         );
         assert!(lost_options(&wanted, &parse_config("CONFIG_A=y\nCONFIG_B=y\n")).is_empty());
+    }
+
+    #[test]
+    fn series_swaps_on_a_pristine_tree() {
+        let d = tempfile::tempdir().unwrap();
+        let (src, pat) = (d.path().join("src"), d.path().join("patches"));
+        let (stamp, log) = (d.path().join("series.stamp"), d.path().join("log"));
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("a.c"), "one\n").unwrap();
+        apply_series(&src, &pat, &stamp, &log).unwrap();
+        assert!(
+            !src.join(".git").exists(),
+            "no series: the tree is left alone"
+        );
+
+        std::fs::create_dir_all(&pat).unwrap();
+        let patch =
+            |from: &str, to: &str| format!("--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-{from}\n+{to}\n");
+        std::fs::write(pat.join("0001-two.patch"), patch("one", "two")).unwrap();
+        std::fs::write(
+            pat.join("0002-new.patch"),
+            "--- /dev/null\n+++ b/new.c\n@@ -0,0 +1 @@\n+new\n",
+        )
+        .unwrap();
+        apply_series(&src, &pat, &stamp, &log).unwrap();
+        assert_eq!(std::fs::read_to_string(src.join("a.c")).unwrap(), "two\n");
+        assert!(src.join("new.c").exists());
+
+        // Another series replaces the first, from the pristine source.
+        std::fs::remove_file(pat.join("0002-new.patch")).unwrap();
+        std::fs::write(pat.join("0001-two.patch"), patch("one", "three")).unwrap();
+        apply_series(&src, &pat, &stamp, &log).unwrap();
+        assert_eq!(std::fs::read_to_string(src.join("a.c")).unwrap(), "three\n");
+        assert!(
+            !src.join("new.c").exists(),
+            "files the old series added are gone"
+        );
+
+        // A patch that does not apply names itself.
+        std::fs::write(pat.join("0003-bad.patch"), patch("nothing", "x")).unwrap();
+        let err = apply_series(&src, &pat, &stamp, &log)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("0003-bad.patch"), "{err}");
+        assert!(
+            !stamp.exists(),
+            "a failed series is not recorded as applied"
+        );
+
+        // No series at all: back to pristine.
+        std::fs::remove_dir_all(&pat).unwrap();
+        apply_series(&src, &pat, &stamp, &log).unwrap();
+        assert_eq!(std::fs::read_to_string(src.join("a.c")).unwrap(), "one\n");
     }
 
     #[test]
