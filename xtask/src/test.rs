@@ -12,8 +12,11 @@ pub struct TestArgs {
     #[arg(long, default_value_t = 20)]
     pub fuzz_seconds: u64,
     /// Skip the VM end-to-end stage (Debian root, guest kernel, guest checks).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "only_vm")]
     pub no_vm: bool,
+    /// Run only the VM end-to-end stage (for iterating on guest checks).
+    #[arg(long)]
+    pub only_vm: bool,
     /// Accelerator for the VM stage.
     #[arg(long, value_enum, default_value_t = AccelChoice::Auto)]
     pub accel: AccelChoice,
@@ -45,10 +48,21 @@ fn check(outcomes: &mut Vec<Outcome>, name: &str, f: impl FnOnce() -> Result<()>
 
 pub fn run(args: &TestArgs) -> Result<()> {
     let mut outcomes = Vec::new();
-    check(&mut outcomes, "rustfmt", || {
+    if !args.only_vm {
+        host_checks(&mut outcomes, args);
+    }
+    if !args.no_vm {
+        vm_stage(&mut outcomes, args.accel);
+    }
+    summarize(&outcomes)
+}
+
+/// Everything but the VM stage: formatting, lints, tests, fuzz smoke runs.
+fn host_checks(outcomes: &mut Vec<Outcome>, args: &TestArgs) {
+    check(outcomes, "rustfmt", || {
         cmd::run(cargo().args(["fmt", "--all", "--", "--check"]))
     });
-    check(&mut outcomes, "clippy", || {
+    check(outcomes, "clippy", || {
         cmd::run(cargo().args([
             "clippy",
             "--workspace",
@@ -58,16 +72,12 @@ pub fn run(args: &TestArgs) -> Result<()> {
             "warnings",
         ]))
     });
-    check(&mut outcomes, "cargo test", || {
+    check(outcomes, "cargo test", || {
         cmd::run(cargo().args(["test", "--workspace"]))
     });
     if args.fuzz_seconds > 0 {
-        fuzz_smoke(&mut outcomes, args.fuzz_seconds);
+        fuzz_smoke(outcomes, args.fuzz_seconds);
     }
-    if !args.no_vm {
-        vm_stage(&mut outcomes, args.accel);
-    }
-    summarize(&outcomes)
 }
 
 /// The VM end-to-end stage (crate::e2e): its steps and each guest check.

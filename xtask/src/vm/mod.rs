@@ -69,6 +69,18 @@ impl Env {
 pub fn setup() -> Result<Env> {
     let cache = crate::cache::cache_root();
     let root = Root::at(&cache);
+    // debootstrap makes the root; unshare/mount/chroot run everything in it;
+    // git swaps kernel patch series.
+    root::ensure_host_tools(
+        &[
+            ("debootstrap", "debootstrap"),
+            ("unshare", "util-linux"),
+            ("mount", "mount"),
+            ("chroot", "coreutils"),
+            ("git", "git"),
+        ],
+        &cache.join("logs/host-apt.log"),
+    )?;
     let first = !root.is_ready();
     if first {
         eprintln!("==> setting up the VM environment in {}", cache.display());

@@ -94,7 +94,6 @@ impl Root {
         require_root_user()?;
         let base_stamp = format!("{RECIPE_VERSION} {SUITE}\n");
         if std::fs::read_to_string(self.stamp("debootstrap")).ok() != Some(base_stamp.clone()) {
-            ensure_host_tools(&[("debootstrap", "debootstrap")], &self.log("host-apt.log"))?;
             self.remove()?;
             self.debootstrap()?;
             std::fs::write(self.stamp("debootstrap"), &base_stamp)?;
