@@ -115,3 +115,32 @@ fn host_qemu() -> Option<PathBuf> {
     let version = root::parse_qemu_version(&String::from_utf8_lossy(&out.stdout))?;
     (version >= root::MIN_QEMU).then_some(bin)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(qemu: Qemu) -> Env {
+        Env {
+            cache: "/c".into(),
+            root: Root::at(Path::new("/c")),
+            ws: "/work/repo/target/vm".into(),
+            qemu,
+        }
+    }
+
+    #[test]
+    fn qemu_in_the_root_sees_the_workspace_through_its_bind() {
+        let e = env(Qemu::Root);
+        assert_eq!(
+            e.qemu_path(Path::new("/work/repo/target/vm/boot/bzImage")),
+            PathBuf::from("/zcxl/ws/boot/bzImage")
+        );
+        assert_eq!(e.ws_bind(), Bind::new("/work/repo/target/vm", WS_INSIDE));
+        let host = env(Qemu::Host("/usr/bin/qemu-system-x86_64".into()));
+        assert_eq!(
+            host.qemu_path(Path::new("/work/repo/target/vm/boot/bzImage")),
+            PathBuf::from("/work/repo/target/vm/boot/bzImage")
+        );
+    }
+}
