@@ -5,7 +5,9 @@ set -e
 say() { echo "ZCXL-DEMO: $*"; }
 
 say "guest $(uname -r) up; loading zcxl.ko"
-insmod "$ZCXL_BIN/zcxl.ko" allow_sysram=1
+# allow_sysram: without the protected-node series the window can only be
+# plain (movable) System RAM, which the driver refuses unless told.
+insmod "$ZCXL_BIN/zcxl.ko" virtio_id="$ZCXL_VIRTIO_ID" node="$ZCXL_NODE" allow_sysram=1
 
 node=/sys/devices/system/node/node$ZCXL_NODE
 waited=0

@@ -157,6 +157,47 @@ mod tests {
         assert_eq!(args.last().map(String::as_str), Some("qemu"));
     }
 
+    /// Runs for real when the tests run as root (as CI does): the host's own
+    /// `/` serves as the root.
+    #[test]
+    fn binds_are_seen_inside_and_gone_afterwards() {
+        if !std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        {
+            eprintln!("not root: the mount namespace test is skipped");
+            return;
+        }
+        let shared = tempfile::tempdir().unwrap();
+        std::fs::write(shared.path().join("marker"), "x").unwrap();
+        let target = tempfile::tempdir().unwrap();
+        let inside = target.path().to_path_buf();
+        let status = command(
+            Path::new("/"),
+            &[Bind::new(shared.path(), &inside)],
+            &[("WHO", "zcxl")],
+            "sh",
+        )
+        .arg("-c")
+        .arg(format!(
+            "test -e {}/marker && test \"$WHO\" = zcxl",
+            inside.display()
+        ))
+        .status()
+        .unwrap();
+        assert!(
+            status.success(),
+            "the bind and the environment are visible inside"
+        );
+        assert!(
+            !inside.join("marker").exists(),
+            "nothing is left mounted on the host"
+        );
+        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        assert!(!mount_points(&info).contains(&inside));
+    }
+
     #[test]
     fn mountinfo_mount_points_are_decoded() {
         let info = "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n\
