@@ -89,7 +89,7 @@ pub fn build() -> Result<PathBuf> {
         bail!("{ABSENT}");
     }
     eprintln!("==> building zcxl-vhost (release)");
-    cmd::run(cmd::cargo().args(["build", "--release", "--quiet", "-p", "zcxl-vhost"]))?;
+    cmd::run(cmd::cargo().args(["build", "--release", "-p", "zcxl-vhost"]))?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"));
