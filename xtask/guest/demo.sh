@@ -11,9 +11,14 @@ insmod "$ZCXL_BIN/zcxl.ko" virtio_id="$ZCXL_VIRTIO_ID" node="$ZCXL_NODE" allow_s
 
 node=/sys/devices/system/node/node$ZCXL_NODE
 waited=0
-while ! grep -qs 'MemTotal: *[1-9]' "$node/meminfo"; do
+# The whole window, onlined (block by block) as node $ZCXL_NODE.
+online_kb() {
+	kb=$(sed -n 's/.*MemTotal: *\([0-9]*\) kB/\1/p' "$node/meminfo" 2>/dev/null)
+	echo "${kb:-0}"
+}
+while [ "$(($(online_kb) * 1024))" -lt "$ZCXL_CAPACITY" ]; do
 	if [ "$waited" -ge 120 ]; then
-		say "the window did not come online as node $ZCXL_NODE within 120 s"
+		say "the window did not come online as node $ZCXL_NODE within 120 s ($(online_kb) kB)"
 		dmesg | tail -n 30
 		exit 1
 	fi

@@ -41,7 +41,10 @@ static const char *const words[] = {
 	"error", "while", "window", "driver", "queue", "with", "state",
 	"value", "time", "user", "data", "from", "that", "this", "on", "at",
 	"INFO", "WARN", "2026-11-25", "pid", "status=0", "size=4096", "ok",
+	"allocation", "failed", "retrying", "completed", "seconds", "bytes",
+	"connection", "server", "client", "timeout", "configuration", "loaded",
 };
+#define NWORDS (sizeof(words) / sizeof(words[0]))
 
 static uint64_t splitmix(uint64_t *s)
 {
@@ -82,8 +85,11 @@ static void fill(unsigned char *p, uint64_t i)
 			memcpy(p + off, &v, 8);
 		break;
 	case TEXT:
+		/* Words drawn with a skew towards the common ones, as in prose
+		 * and logs, so repeats are as frequent as in real text. */
 		for (off = 0; off < PAGE;) {
-			const char *w = words[splitmix(&s) % (sizeof(words) / sizeof(words[0]))];
+			uint64_t r = splitmix(&s) % 1024;
+			const char *w = words[(r * r / 1024) * NWORDS / 1024];
 
 			n = strlen(w);
 			if (n > PAGE - off)
@@ -91,16 +97,21 @@ static void fill(unsigned char *p, uint64_t i)
 			memcpy(p + off, w, n);
 			off += n;
 			if (off < PAGE)
-				p[off++] = (splitmix(&s) % 11) ? ' ' : '\n';
+				p[off++] = (splitmix(&s) % 13) ? ' ' : '\n';
 		}
 		break;
 	case STRUCTURED:
-		for (off = 0; off < PAGE; off += 16) {
-			uint64_t ptr = 0xffff888000000000ULL + ((i * 64 + off) & 0xfffff0);
-			uint32_t small[2] = { (uint32_t)(splitmix(&s) % 256), (uint32_t)(off / 16) };
+		/* 32-byte heap objects: list pointer, id, type, flags, an
+		 * unused field and a reference count. */
+		for (off = 0; off < PAGE; off += 32) {
+			uint64_t obj[4] = {
+				0xffff888100000000ULL + ((i * PAGE + off + 32) & 0xffffff),
+				((i * PAGE + off) / 32) | (splitmix(&s) % 4) << 32,
+				0,
+				1,
+			};
 
-			memcpy(p + off, &ptr, 8);
-			memcpy(p + off + 8, small, 8);
+			memcpy(p + off, obj, sizeof(obj));
 		}
 		break;
 	default:
