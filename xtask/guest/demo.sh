@@ -27,7 +27,7 @@ while [ "$(($(online_kb) * 1024))" -lt "$ZCXL_CAPACITY" ]; do
 done
 say "window online: node $ZCXL_NODE $(grep MemTotal "$node/meminfo" | sed 's/.*MemTotal: *//')"
 
-# Half the window by default: with the mix's ~3x ratio that is well within a
-# media of a quarter of the window.
+# Half the window by default: the mix compresses about 2:1 with LZ4, which
+# fills a media of a quarter of the window to about 80% (the low watermark).
 mib=${ZCXL_DEMO_MIB:-$((ZCXL_CAPACITY / 1048576 / 2))}
 zcxl-workload "$ZCXL_NODE" "$mib" "${ZCXL_HOLD:-5}"
