@@ -114,7 +114,11 @@ pub fn run(
                     last = std::time::Instant::now();
                 }
                 Event::Check { name, verdict, .. } => {
-                    checks_seen.push((name.clone(), verdict.clone(), last.elapsed()));
+                    let took = match verdict {
+                        Verdict::Skip(_) => Duration::ZERO,
+                        _ => last.elapsed(),
+                    };
+                    checks_seen.push((name.clone(), verdict.clone(), took));
                     last = std::time::Instant::now();
                 }
                 Event::Done { .. } => return Next::Stop,

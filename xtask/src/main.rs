@@ -51,7 +51,16 @@ fn main() -> anyhow::Result<()> {
     match cli.task {
         Task::Test(args) => test::run(&args),
         Task::Demo(args) => demo::run(&args),
-        Task::Vm(VmTask::Setup) => vm::setup().map(|_| ()),
+        Task::Vm(VmTask::Setup) => {
+            let env = vm::setup()?;
+            println!("Debian root: {}", env.root.dir.display());
+            match &env.qemu {
+                vm::Qemu::Host(bin) => println!("QEMU: {} (the host's)", bin.display()),
+                vm::Qemu::Root => println!("QEMU: qemu-system-x86_64 in the root (run chrooted)"),
+            }
+            println!("cache: {}", env.cache.display());
+            Ok(())
+        }
         Task::Vm(VmTask::Run(args)) => vm::interactive::run(&args),
         Task::Kernel => {
             let env = vm::setup()?;
