@@ -109,6 +109,7 @@ pub fn ensure(env: &Env) -> Result<Kernel> {
     }
     eprintln!("==> building the guest kernel (key {key})");
     let log = kdir.join("build.log");
+    let _ = std::fs::remove_file(&log);
     let _ = std::fs::remove_file(obj.join(".zcxl-key"));
 
     let source_stamp = format!("{RECIPE_VERSION}\n{versions}");
@@ -116,7 +117,7 @@ pub fn ensure(env: &Env) -> Result<Kernel> {
     // record them.
     let source_file = kdir.join("source.stamp");
     if std::fs::read_to_string(&source_file).ok() != Some(source_stamp.clone()) {
-        eprintln!("    fresh source tree (a full build takes about 15 min on 2 cores)");
+        eprintln!("    fresh source tree: a full build takes 15-25 min on 2 cores");
         for d in [&src, &obj] {
             if d.exists() {
                 std::fs::remove_dir_all(d).with_context(|| format!("removing {}", d.display()))?;
