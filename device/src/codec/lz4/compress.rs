@@ -1,0 +1,402 @@
+//! LZ4 block compressor specialised for one 4 KiB page.
+//!
+//! The algorithm is LZ4's greedy fast compressor (acceleration 1): hash the
+//! 4 bytes at each position, look the hash up in a table of earlier
+//! positions, verify the candidate, extend the match forwards and backwards,
+//! and skip ahead faster the longer no match is found. The output is the
+//! standard LZ4 block format, so any LZ4 decoder reads it.
+//!
+//! What the page size buys:
+//! - Positions fit in 12 bits, so a table entry is a `u16` holding the
+//!   position and a 4-bit *generation*. Each page uses the next generation,
+//!   which turns every entry left by earlier pages into a miss, so the table
+//!   is only cleared once every [`GENERATIONS`] pages instead of per page
+//!   (C's `LZ4_compress_default` clears 16 KiB per call).
+//! - Every limit is a constant, and the output buffer is sized for the worst
+//!   case up front, so the loop never checks for output space.
+//!
+//! The loop is written once, generic over [`Access`]: [`Checked`] indexes
+//! slices (the safe reference twin), [`Wide`] reads unaligned words without
+//! bounds checks, copies literals 16 bytes at a time and extends matches 16
+//! bytes per step. Both produce byte-identical blobs, which the tests check.
+
+use super::wide;
+use crate::geometry::{Page, PAGE_SIZE};
+
+/// Shortest match the format can express.
+const MIN_MATCH: usize = 4;
+/// No match may start in the last 12 bytes of a block (format rule).
+const MF_LIMIT: usize = 12;
+/// The last 5 bytes of a block are always literals (format rule).
+const LAST_LITERALS: usize = 5;
+/// A search position must be below this to start a match.
+const MATCH_START_END: usize = PAGE_SIZE - MF_LIMIT + 1;
+/// Matches end at or before this position.
+const MATCH_END: usize = PAGE_SIZE - LAST_LITERALS;
+/// After 2^6 misses in a row the search step grows by one (C's skip trigger).
+const SKIP_TRIGGER: u32 = 6;
+
+/// log2 of the hash table size. 13 is what C uses for inputs below 64 KiB,
+/// which keeps our blobs the same size as C's.
+pub const HASH_LOG: u32 = 13;
+const TABLE_LEN: usize = 1 << HASH_LOG;
+/// Bits of a table entry that hold the position.
+const POS_BITS: u32 = 12;
+/// Generations an entry can carry (generation 0 marks a cleared entry).
+pub const GENERATIONS: u16 = (1 << (16 - POS_BITS)) - 1;
+
+/// Largest blob a page can produce: all literals (LZ4_compressBound(4096)).
+pub const MAX_BLOB: usize = PAGE_SIZE + PAGE_SIZE / 255 + 16;
+/// Bytes a wide literal copy may write past the end of the literals.
+const WILD: usize = 16;
+/// Output space the compressor writes into: the worst case plus wild-copy
+/// overrun. Smaller output buffers go through a bounce buffer.
+pub const OUT_CAPACITY: usize = MAX_BLOB + WILD;
+
+// A generation plus a position must fit an entry.
+const _: () = assert!(PAGE_SIZE <= 1 << POS_BITS);
+
+/// Reusable compressor state: the hash table and the current generation.
+/// Keep one per thread (it is 16 KiB).
+pub struct PageCompressor {
+    table: Box<[u16; TABLE_LEN]>,
+    generation: u16,
+}
+
+impl Default for PageCompressor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PageCompressor {
+    pub fn new() -> Self {
+        Self {
+            table: Box::new([0; TABLE_LEN]),
+            generation: 0,
+        }
+    }
+
+    /// Compresses `page` into `out` with the fast path; `None` if the blob
+    /// does not fit in `out`.
+    pub fn compress(&mut self, page: &Page, out: &mut [u8]) -> Option<usize> {
+        self.compress_with::<Wide>(page, out)
+    }
+
+    /// The safe reference twin of [`PageCompressor::compress`]: the same
+    /// algorithm with bounds-checked accesses and exact copies. Its blobs are
+    /// byte-identical to the fast path's.
+    pub fn compress_checked(&mut self, page: &Page, out: &mut [u8]) -> Option<usize> {
+        self.compress_with::<Checked>(page, out)
+    }
+
+    fn compress_with<A: Access>(&mut self, page: &Page, out: &mut [u8]) -> Option<usize> {
+        let base = self.next_generation();
+        if out.len() >= OUT_CAPACITY {
+            return Some(compress_block::<A>(&mut self.table, base, page, out));
+        }
+        let mut bounce = [0u8; OUT_CAPACITY];
+        let len = compress_block::<A>(&mut self.table, base, page, &mut bounce);
+        let dst = out.get_mut(..len)?;
+        dst.copy_from_slice(&bounce[..len]);
+        Some(len)
+    }
+
+    /// Advances to the next generation and returns its tag base; clears the
+    /// table when the generations wrap.
+    fn next_generation(&mut self) -> u16 {
+        if self.generation == GENERATIONS {
+            self.table.fill(0);
+            self.generation = 0;
+        }
+        self.generation += 1;
+        self.generation << POS_BITS
+    }
+}
+
+/// C's multiplicative hash of 4 bytes (`LZ4_hash4`).
+#[inline(always)]
+fn hash(seq: u32) -> usize {
+    (seq.wrapping_mul(2_654_435_761) >> (32 - HASH_LOG)) as usize
+}
+
+/// The earlier position an entry names, if it belongs to this page and lies
+/// before `pos` (entries of older generations come out as large numbers).
+#[inline(always)]
+fn candidate(entry: u16, base: u16, pos: usize) -> Option<usize> {
+    let c = usize::from(entry.wrapping_sub(base));
+    (c < pos).then_some(c)
+}
+
+/// How the compressor touches memory. The preconditions are what the
+/// algorithm guarantees; [`Checked`] verifies them (a violation panics),
+/// [`Wide`] relies on them.
+pub(super) trait Access {
+    /// `page[i..i + 4]` as a little-endian word.
+    ///
+    /// # Safety
+    /// `i + 4 <= PAGE_SIZE`.
+    unsafe fn read_u32(page: &Page, i: usize) -> u32;
+
+    /// Length of the common prefix of `page[a..end]` and `page[b..]`.
+    ///
+    /// # Safety
+    /// `b < a <= end <= PAGE_SIZE`.
+    unsafe fn count(page: &Page, a: usize, b: usize, end: usize) -> usize;
+
+    /// `out[op..op + n] = page[from..from + n]`; may write up to [`WILD`]
+    /// bytes past `op + n`.
+    ///
+    /// # Safety
+    /// `from + n <= PAGE_SIZE` and `op + n + WILD <= out.len()`.
+    unsafe fn copy_literals(out: &mut [u8], op: usize, page: &Page, from: usize, n: usize);
+
+    /// `out[op] = b`.
+    ///
+    /// # Safety
+    /// `op < out.len()`.
+    unsafe fn put(out: &mut [u8], op: usize, b: u8);
+}
+
+/// Safe reference: slice indexing and exact copies.
+pub(super) struct Checked;
+
+impl Access for Checked {
+    #[inline(always)]
+    unsafe fn read_u32(page: &Page, i: usize) -> u32 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&page[i..i + 4]);
+        u32::from_le_bytes(w)
+    }
+
+    #[inline(always)]
+    unsafe fn count(page: &Page, a: usize, b: usize, end: usize) -> usize {
+        wide::count_scalar(page, a, b, end)
+    }
+
+    #[inline(always)]
+    unsafe fn copy_literals(out: &mut [u8], op: usize, page: &Page, from: usize, n: usize) {
+        out[op..op + n].copy_from_slice(&page[from..from + n]);
+    }
+
+    #[inline(always)]
+    unsafe fn put(out: &mut [u8], op: usize, b: u8) {
+        out[op] = b;
+    }
+}
+
+/// Fast path: unchecked unaligned reads, 16-byte literal copies and match
+/// extension. The debug assertions restate the preconditions so the test
+/// suite and the fuzzers (debug builds) catch any violation.
+pub(super) struct Wide;
+
+impl Access for Wide {
+    #[inline(always)]
+    unsafe fn read_u32(page: &Page, i: usize) -> u32 {
+        debug_assert!(i + 4 <= PAGE_SIZE);
+        // SAFETY: the caller guarantees i + 4 <= PAGE_SIZE.
+        u32::from_le(unsafe { page.as_ptr().add(i).cast::<u32>().read_unaligned() })
+    }
+
+    #[inline(always)]
+    unsafe fn count(page: &Page, a: usize, b: usize, end: usize) -> usize {
+        debug_assert!(b < a && a <= end && end <= PAGE_SIZE);
+        // SAFETY: forwarded precondition.
+        unsafe { wide::count_wide(page, a, b, end) }
+    }
+
+    #[inline(always)]
+    unsafe fn copy_literals(out: &mut [u8], op: usize, page: &Page, from: usize, n: usize) {
+        debug_assert!(from + n <= PAGE_SIZE && op + n + WILD <= out.len());
+        let dst = out.as_mut_ptr();
+        let src = page.as_ptr();
+        if from + n + WILD <= PAGE_SIZE {
+            // 16-byte chunks: the last one reads and writes at most 15 bytes
+            // past the literals, inside the page and inside `out` by the
+            // checks above.
+            let mut k = 0;
+            while k < n {
+                // SAFETY: k < n, so [from + k, from + k + 16) ends before
+                // from + n + WILD <= PAGE_SIZE, and [op + k, op + k + 16)
+                // before op + n + WILD <= out.len(); page and out are
+                // distinct buffers.
+                unsafe { std::ptr::copy_nonoverlapping(src.add(from + k), dst.add(op + k), 16) };
+                k += 16;
+            }
+        } else {
+            // SAFETY: both ranges are in bounds by the precondition; page
+            // and out are distinct buffers.
+            unsafe { std::ptr::copy_nonoverlapping(src.add(from), dst.add(op), n) };
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn put(out: &mut [u8], op: usize, b: u8) {
+        debug_assert!(op < out.len());
+        // SAFETY: the caller guarantees op < out.len().
+        unsafe { *out.get_unchecked_mut(op) = b };
+    }
+}
+
+/// Writes the extension bytes of a length field (`len` already minus 15).
+///
+/// # Safety
+/// `op + len / 255 + 1 <= out.len()`.
+#[inline(always)]
+unsafe fn put_length<A: Access>(out: &mut [u8], mut op: usize, mut len: usize) -> usize {
+    while len >= 255 {
+        // SAFETY: forwarded precondition (one byte per 255 of `len`).
+        unsafe { A::put(out, op, 255) };
+        op += 1;
+        len -= 255;
+    }
+    // SAFETY: forwarded precondition (the final byte).
+    unsafe { A::put(out, op, len as u8) };
+    op + 1
+}
+
+/// Compresses one page into `out` (at least [`OUT_CAPACITY`] bytes) and
+/// returns the blob length. `base` is the generation's tag base.
+///
+/// Output bounds: the blob never exceeds [`MAX_BLOB`] (every sequence costs
+/// at most what its bytes would cost as literals), and every write happens
+/// below the final blob length plus [`WILD`], so no write needs a check.
+/// Reads: every `read_u32` is at a position up to `MATCH_START_END` or a
+/// candidate below that position, so `i + 4 <= PAGE_SIZE`.
+#[inline(always)]
+fn compress_block<A: Access>(
+    table: &mut [u16; TABLE_LEN],
+    base: u16,
+    page: &Page,
+    out: &mut [u8],
+) -> usize {
+    assert!(out.len() >= OUT_CAPACITY, "compressor output too small");
+    let rd = |i: usize| {
+        debug_assert!(i <= MATCH_START_END);
+        // SAFETY: the positions read are 0, 1, search positions up to
+        // MATCH_START_END, positions after a match below it, `ip - 2` of
+        // those, and candidates below the position they were looked up
+        // for: all at most PAGE_SIZE - 11, so i + 4 <= PAGE_SIZE.
+        unsafe { A::read_u32(page, i) }
+    };
+    let mut op = 0;
+    let mut anchor = 0;
+
+    table[hash(rd(0))] = base;
+    let mut ip = 1;
+    let mut forward_h = hash(rd(1));
+
+    'sequences: loop {
+        // Search for a match at `ip` onwards; `forward_h` is ip's hash.
+        let mut m;
+        let mut forward = ip;
+        let mut step = 1;
+        let mut misses = 1u32 << SKIP_TRIGGER;
+        loop {
+            let h = forward_h;
+            ip = forward;
+            forward += step;
+            step = (misses >> SKIP_TRIGGER) as usize;
+            misses += 1;
+            if forward > MATCH_START_END {
+                break 'sequences;
+            }
+            let entry = table[h];
+            forward_h = hash(rd(forward));
+            table[h] = base | ip as u16;
+            if let Some(c) = candidate(entry, base, ip) {
+                if rd(c) == rd(ip) {
+                    m = c;
+                    break;
+                }
+            }
+        }
+
+        // Extend the match backwards over literals not yet emitted.
+        while ip > anchor && m > 0 && page[ip - 1] == page[m - 1] {
+            ip -= 1;
+            m -= 1;
+        }
+
+        // Token and literals.
+        let lit = ip - anchor;
+        let mut token = op;
+        op += 1;
+        let mut tok = if lit >= 15 {
+            // SAFETY: the length bytes are part of the blob (< MAX_BLOB).
+            op = unsafe { put_length::<A>(out, op, lit - 15) };
+            15 << 4
+        } else {
+            (lit as u8) << 4
+        };
+        // SAFETY: anchor + lit = ip <= PAGE_SIZE; op + lit stays within the
+        // blob (<= MAX_BLOB), so op + lit + WILD <= OUT_CAPACITY.
+        unsafe { A::copy_literals(out, op, page, anchor, lit) };
+        op += lit;
+
+        loop {
+            // Offset (1..PAGE_SIZE, little-endian).
+            let offset = (ip - m) as u16;
+            // SAFETY: two blob bytes (< MAX_BLOB).
+            unsafe {
+                A::put(out, op, offset as u8);
+                A::put(out, op + 1, (offset >> 8) as u8);
+            }
+            op += 2;
+
+            // Match length beyond the 4 verified bytes.
+            // SAFETY: m < ip and ip + 4 <= MATCH_END (ip < MATCH_START_END).
+            let ml = unsafe { A::count(page, ip + MIN_MATCH, m + MIN_MATCH, MATCH_END) };
+            ip += MIN_MATCH + ml;
+            if ml >= 15 {
+                tok |= 15;
+                // SAFETY: the length bytes are part of the blob.
+                op = unsafe { put_length::<A>(out, op, ml - 15) };
+            } else {
+                tok |= ml as u8;
+            }
+            // SAFETY: `token` is an earlier blob position.
+            unsafe { A::put(out, token, tok) };
+            anchor = ip;
+            if ip >= MATCH_START_END {
+                break 'sequences;
+            }
+
+            // Index a position inside the match, then try an immediate
+            // match at `ip` (no literals in between).
+            table[hash(rd(ip - 2))] = base | (ip - 2) as u16;
+            let h = hash(rd(ip));
+            let entry = table[h];
+            table[h] = base | ip as u16;
+            match candidate(entry, base, ip) {
+                Some(c) if rd(c) == rd(ip) => {
+                    m = c;
+                    token = op;
+                    op += 1;
+                    tok = 0;
+                }
+                _ => break,
+            }
+        }
+        ip += 1;
+        forward_h = hash(rd(ip));
+    }
+
+    // The last literals.
+    let lit = PAGE_SIZE - anchor;
+    let token = op;
+    op += 1;
+    let tok = if lit >= 15 {
+        // SAFETY: the length bytes are part of the blob.
+        op = unsafe { put_length::<A>(out, op, lit - 15) };
+        15 << 4
+    } else {
+        (lit as u8) << 4
+    };
+    // SAFETY: `token` is a blob position; the literals end the blob.
+    unsafe {
+        A::put(out, token, tok);
+        A::copy_literals(out, op, page, anchor, lit);
+    }
+    op + lit
+}

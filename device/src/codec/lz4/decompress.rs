@@ -1,0 +1,225 @@
+//! LZ4 block decompressor for one 4 KiB page, bounds-checked throughout.
+//!
+//! Two loops share the work. [`decode_exact`] is the safe reference: slice
+//! accesses, exact copies, every length validated; it is also the whole
+//! decoder of [`decompress_page_checked`]. [`decode_fast`] handles the
+//! sequences far enough from both ends that 16-byte wild copies fit: before
+//! touching memory it checks that every read and write of the sequence,
+//! overrun included, stays inside the blob and the page. Anything else — a
+//! sequence near an end, or anything malformed — it leaves, at the start of
+//! that sequence, to [`decode_exact`], which decodes or rejects it. So the
+//! fast path never reports an error itself, and both paths accept exactly
+//! the same blobs with exactly the same errors.
+
+use crate::geometry::{Page, PAGE_SIZE};
+use thiserror::Error;
+
+/// Why a blob is not an LZ4 block of one page.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum Lz4Error {
+    #[error("blob ends inside the sequence starting at byte {at}")]
+    Truncated { at: usize },
+    #[error("sequence at byte {at} has offset {offset} at output byte {pos}")]
+    BadOffset {
+        at: usize,
+        offset: usize,
+        pos: usize,
+    },
+    #[error("sequence at byte {at} writes past the end of the page")]
+    Overflow { at: usize },
+    #[error("blob decodes to {len} bytes")]
+    ShortOutput { len: usize },
+}
+
+/// Shortest match the format can express.
+const MIN_MATCH: usize = 4;
+/// Bytes one wild copy step moves.
+const STEP: usize = 16;
+
+/// Decodes `src` into `page`: the fast loop, then the exact loop for the rest.
+pub fn decompress_page(src: &[u8], page: &mut Page) -> Result<(), Lz4Error> {
+    let (ip, op) = decode_fast(src, page);
+    decode_exact(src, page, ip, op)
+}
+
+/// The safe reference twin of [`decompress_page`].
+pub fn decompress_page_checked(src: &[u8], page: &mut Page) -> Result<(), Lz4Error> {
+    decode_exact(src, page, 0, 0)
+}
+
+/// Reads the extension bytes of a length field whose nibble was 15.
+/// `None` if the blob ends first.
+#[inline(always)]
+fn extend_length(src: &[u8], ip: &mut usize, mut len: usize) -> Option<usize> {
+    loop {
+        let b = *src.get(*ip)?;
+        *ip += 1;
+        len += usize::from(b);
+        if b != 255 {
+            return Some(len);
+        }
+    }
+}
+
+/// Decodes sequences from input byte `ip` / output byte `op` to the end.
+fn decode_exact(src: &[u8], page: &mut Page, mut ip: usize, mut op: usize) -> Result<(), Lz4Error> {
+    loop {
+        let at = ip;
+        let truncated = Lz4Error::Truncated { at };
+        let overflow = Lz4Error::Overflow { at };
+        let token = *src.get(ip).ok_or(truncated.clone())?;
+        ip += 1;
+
+        let mut lit = usize::from(token >> 4);
+        if lit == 15 {
+            lit = extend_length(src, &mut ip, lit).ok_or(truncated.clone())?;
+        }
+        if lit > src.len() - ip {
+            return Err(truncated);
+        }
+        if lit > PAGE_SIZE - op {
+            return Err(overflow);
+        }
+        page[op..op + lit].copy_from_slice(&src[ip..ip + lit]);
+        ip += lit;
+        op += lit;
+
+        if ip == src.len() {
+            // The last sequence is literals only.
+            return match op {
+                PAGE_SIZE => Ok(()),
+                len => Err(Lz4Error::ShortOutput { len }),
+            };
+        }
+        let Some(&[lo, hi]) = src.get(ip..ip + 2) else {
+            return Err(truncated);
+        };
+        ip += 2;
+        let offset = usize::from(u16::from_le_bytes([lo, hi]));
+        if offset == 0 || offset > op {
+            return Err(Lz4Error::BadOffset {
+                at,
+                offset,
+                pos: op,
+            });
+        }
+        let mut ml = usize::from(token & 15);
+        if ml == 15 {
+            ml = extend_length(src, &mut ip, ml).ok_or(truncated)?;
+        }
+        ml += MIN_MATCH;
+        if ml > PAGE_SIZE - op {
+            return Err(overflow);
+        }
+        if offset >= ml {
+            page.copy_within(op - offset..op - offset + ml, op);
+        } else {
+            // Overlapping: the match repeats the last `offset` bytes.
+            for i in op..op + ml {
+                page[i] = page[i - offset];
+            }
+        }
+        op += ml;
+    }
+}
+
+/// Decodes the sequences that are far from both ends with wide copies and
+/// returns the input and output position of the first one it left alone.
+fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
+    let len = src.len();
+    let s = src.as_ptr();
+    let d = page.as_mut_ptr();
+    let (mut ip, mut op) = (0usize, 0usize);
+    loop {
+        let (seq_ip, seq_op) = (ip, op);
+        let leave = (seq_ip, seq_op);
+        if ip >= len {
+            return leave;
+        }
+        // SAFETY: ip < len.
+        let token = unsafe { *s.add(ip) };
+        ip += 1;
+        let mut lit = usize::from(token >> 4);
+        if lit == 15 {
+            match extend_length(src, &mut ip, lit) {
+                Some(n) => lit = n,
+                None => return leave,
+            }
+        }
+        // Literals: wild 16-byte steps read up to ip + lit + 15 and write up
+        // to op + lit + 15. Requiring 16 more input bytes also guarantees
+        // this is not the last sequence and that the offset is there.
+        if lit + STEP > len - ip || lit + STEP > PAGE_SIZE - op {
+            return leave;
+        }
+        let mut k = 0;
+        while k < lit {
+            // SAFETY: k < lit, so the read [ip + k, ip + k + 16) ends before
+            // ip + lit + 16 <= len and the write [op + k, op + k + 16) before
+            // op + lit + 16 <= PAGE_SIZE; src and page do not overlap.
+            unsafe { std::ptr::copy_nonoverlapping(s.add(ip + k), d.add(op + k), STEP) };
+            k += STEP;
+        }
+        ip += lit;
+        op += lit;
+
+        // SAFETY: ip + 16 <= len (checked above), so both offset bytes exist.
+        let offset = usize::from(u16::from_le_bytes(unsafe { [*s.add(ip), *s.add(ip + 1)] }));
+        ip += 2;
+        if offset == 0 || offset > op {
+            return leave;
+        }
+        let mut ml = usize::from(token & 15);
+        if ml == 15 {
+            match extend_length(src, &mut ip, ml) {
+                Some(n) => ml = n,
+                None => return leave,
+            }
+        }
+        ml += MIN_MATCH;
+        if ml > PAGE_SIZE - op {
+            return leave;
+        }
+        copy_match(page, op, offset, ml);
+        op += ml;
+    }
+}
+
+/// Copies the `ml`-byte match at distance `offset` to `page[op..]`, with
+/// 16-byte steps where they fit in the page. Bytes past `op + ml` may be
+/// overwritten (with pattern bytes); later sequences write them again.
+#[inline(always)]
+fn copy_match(page: &mut Page, op: usize, offset: usize, ml: usize) {
+    debug_assert!(offset >= 1 && offset <= op && op + ml <= PAGE_SIZE);
+    let end = op + ml;
+    let mut cur = op;
+    // The output is periodic with period `offset`, hence with any multiple
+    // of it. Take the smallest multiple of at least 16 so that one 16-byte
+    // step never reads bytes it writes, and lay down that first stretch
+    // bytewise (at most 30 bytes, only for offsets below 16).
+    let dist = if offset >= STEP {
+        offset
+    } else {
+        let dist = offset * STEP.div_ceil(offset);
+        let head = dist.min(ml);
+        for i in cur..cur + head {
+            page[i] = page[i - offset];
+        }
+        cur += head;
+        dist
+    };
+    let d = page.as_mut_ptr();
+    while cur < end && cur + STEP <= PAGE_SIZE {
+        // SAFETY: cur + 16 <= PAGE_SIZE bounds the write. The read starts at
+        // cur - dist, which is op - offset >= 0 on the first step when
+        // dist == offset, and >= op otherwise (the head moved cur to
+        // op + dist); it ends at cur - dist + 16 <= cur as dist >= 16, so
+        // it is inside the page and does not overlap the write.
+        unsafe { std::ptr::copy_nonoverlapping(d.add(cur - dist), d.add(cur), STEP) };
+        cur += STEP;
+    }
+    // The last few bytes before the page end.
+    for i in cur..end {
+        page[i] = page[i - dist];
+    }
+}
