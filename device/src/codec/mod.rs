@@ -162,6 +162,13 @@ pub fn decompress_with(id: CodecId, blob: &[u8], page: &mut Page) -> Result<(), 
     }
 }
 
+/// Whether a blob of `len` bytes is kept rather than storing the page raw:
+/// it must be shorter than a page and its media footprint (`footprint`, the
+/// arena's size class) must save at least `raw_margin` bytes.
+pub fn keeps_blob(len: usize, raw_margin: u16, footprint: impl Fn(usize) -> usize) -> bool {
+    len > 0 && len < PAGE_SIZE && footprint(len) <= PAGE_SIZE - usize::from(raw_margin)
+}
+
 /// Classifies and compresses one page under `policy`.
 ///
 /// `footprint` maps a blob length to the media bytes it would occupy (the
@@ -179,9 +186,8 @@ pub fn encode<'a>(
         Some(word) => return Encoded::Same(word),
         None => {}
     }
-    let budget = PAGE_SIZE - usize::from(policy.raw_margin);
     match compress_with(policy.codec, policy.zstd_level, page, scratch) {
-        Some(len) if len < PAGE_SIZE && footprint(len) <= budget => Encoded::Compressed {
+        Some(len) if keeps_blob(len, policy.raw_margin, &footprint) => Encoded::Compressed {
             codec: policy.codec,
             blob: &scratch[..len],
         },

@@ -120,12 +120,12 @@ fn hash(seq: u32) -> usize {
     (seq.wrapping_mul(2_654_435_761) >> (32 - HASH_LOG)) as usize
 }
 
-/// The earlier position an entry names, if it belongs to this page and lies
-/// before `pos` (entries of older generations come out as large numbers).
+/// The position an entry names relative to this page's generation. Entries
+/// of older generations (and cleared ones) come out as numbers of at least
+/// `PAGE_SIZE`, so `c < pos` accepts exactly this page's earlier positions.
 #[inline(always)]
-fn candidate(entry: u16, base: u16, pos: usize) -> Option<usize> {
-    let c = usize::from(entry.wrapping_sub(base));
-    (c < pos).then_some(c)
+fn entry_pos(entry: u16, base: u16) -> usize {
+    usize::from(entry.wrapping_sub(base))
 }
 
 /// How the compressor touches memory. The preconditions are what the
@@ -156,6 +156,12 @@ pub(super) trait Access {
     /// # Safety
     /// `op < out.len()`.
     unsafe fn put(out: &mut [u8], op: usize, b: u8);
+
+    /// `page[i] == page[j]`.
+    ///
+    /// # Safety
+    /// `i < PAGE_SIZE` and `j < PAGE_SIZE`.
+    unsafe fn same_byte(page: &Page, i: usize, j: usize) -> bool;
 }
 
 /// Safe reference: slice indexing and exact copies.
@@ -182,6 +188,11 @@ impl Access for Checked {
     #[inline(always)]
     unsafe fn put(out: &mut [u8], op: usize, b: u8) {
         out[op] = b;
+    }
+
+    #[inline(always)]
+    unsafe fn same_byte(page: &Page, i: usize, j: usize) -> bool {
+        page[i] == page[j]
     }
 }
 
@@ -211,15 +222,19 @@ impl Access for Wide {
         let dst = out.as_mut_ptr();
         let src = page.as_ptr();
         if from + n + WILD <= PAGE_SIZE {
-            // 16-byte chunks: the last one reads and writes at most 15 bytes
-            // past the literals, inside the page and inside `out` by the
-            // checks above.
-            let mut k = 0;
+            // 16-byte chunks, the first one unconditionally (most literal
+            // runs are shorter): the last chunk reads and writes at most 15
+            // bytes past the literals, inside the page and inside `out` by
+            // the checks above.
+            // SAFETY: [from, from + 16) and [op, op + 16) end before
+            // from + n + WILD <= PAGE_SIZE and op + n + WILD <= out.len();
+            // page and out are distinct buffers.
+            unsafe { std::ptr::copy_nonoverlapping(src.add(from), dst.add(op), 16) };
+            let mut k = 16;
             while k < n {
                 // SAFETY: k < n, so [from + k, from + k + 16) ends before
                 // from + n + WILD <= PAGE_SIZE, and [op + k, op + k + 16)
-                // before op + n + WILD <= out.len(); page and out are
-                // distinct buffers.
+                // before op + n + WILD <= out.len().
                 unsafe { std::ptr::copy_nonoverlapping(src.add(from + k), dst.add(op + k), 16) };
                 k += 16;
             }
@@ -235,6 +250,13 @@ impl Access for Wide {
         debug_assert!(op < out.len());
         // SAFETY: the caller guarantees op < out.len().
         unsafe { *out.get_unchecked_mut(op) = b };
+    }
+
+    #[inline(always)]
+    unsafe fn same_byte(page: &Page, i: usize, j: usize) -> bool {
+        debug_assert!(i < PAGE_SIZE && j < PAGE_SIZE);
+        // SAFETY: the caller guarantees both indices are in the page.
+        unsafe { page.get_unchecked(i) == page.get_unchecked(j) }
     }
 }
 
@@ -279,6 +301,15 @@ fn compress_block<A: Access>(
         // for: all at most PAGE_SIZE - 11, so i + 4 <= PAGE_SIZE.
         unsafe { A::read_u32(page, i) }
     };
+    // Whether candidate `c` (maybe invalid) starts a 4-byte match at `ip`.
+    // Validity is folded into the compared value so the loop has a single,
+    // data-dependent branch, as C's has: a separate "valid?" branch
+    // mispredicts about as often as the comparison does. An invalid
+    // candidate's read is clamped into the page and its result discarded.
+    let matches = |c: usize, ip: usize| {
+        let invalid = u32::from(c >= ip);
+        (rd(c.min(ip)) ^ rd(ip)) | invalid == 0
+    };
     let mut op = 0;
     let mut anchor = 0;
 
@@ -301,19 +332,18 @@ fn compress_block<A: Access>(
             if forward > MATCH_START_END {
                 break 'sequences;
             }
-            let entry = table[h];
+            let c = entry_pos(table[h], base);
             forward_h = hash(rd(forward));
             table[h] = base | ip as u16;
-            if let Some(c) = candidate(entry, base, ip) {
-                if rd(c) == rd(ip) {
-                    m = c;
-                    break;
-                }
+            if matches(c, ip) {
+                m = c;
+                break;
             }
         }
 
         // Extend the match backwards over literals not yet emitted.
-        while ip > anchor && m > 0 && page[ip - 1] == page[m - 1] {
+        // SAFETY: m < ip <= PAGE_SIZE, and both are > 0 when read.
+        while ip > anchor && m > 0 && unsafe { A::same_byte(page, ip - 1, m - 1) } {
             ip -= 1;
             m -= 1;
         }
@@ -366,16 +396,15 @@ fn compress_block<A: Access>(
             // match at `ip` (no literals in between).
             table[hash(rd(ip - 2))] = base | (ip - 2) as u16;
             let h = hash(rd(ip));
-            let entry = table[h];
+            let c = entry_pos(table[h], base);
             table[h] = base | ip as u16;
-            match candidate(entry, base, ip) {
-                Some(c) if rd(c) == rd(ip) => {
-                    m = c;
-                    token = op;
-                    op += 1;
-                    tok = 0;
-                }
-                _ => break,
+            if matches(c, ip) {
+                m = c;
+                token = op;
+                op += 1;
+                tok = 0;
+            } else {
+                break;
             }
         }
         ip += 1;

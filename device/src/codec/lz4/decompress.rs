@@ -123,47 +123,73 @@ fn decode_exact(src: &[u8], page: &mut Page, mut ip: usize, mut op: usize) -> Re
     }
 }
 
+/// Input bytes the short-sequence fast case needs: token, up to 14 literals
+/// read as one 16-byte block, 2 offset bytes, with room to spare.
+const FAST_IN: usize = 32;
+/// Output bytes it needs: up to 14 literals written as 16, then a match of
+/// up to 16 bytes, with room to spare.
+const FAST_OUT: usize = 64;
+
+/// Copies 16 bytes from `from` to `to` inside or between buffers.
+///
+/// # Safety
+/// Both ranges must be in bounds of their buffers and must not overlap.
+#[inline(always)]
+unsafe fn copy16(from: *const u8, to: *mut u8) {
+    // SAFETY: forwarded to the caller.
+    unsafe { std::ptr::copy_nonoverlapping(from, to, STEP) };
+}
+
 /// Decodes the sequences that are far from both ends with wide copies and
 /// returns the input and output position of the first one it left alone.
-fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
+///
+/// The common sequence (fewer than 15 literals, a match of at most 16 bytes
+/// at an offset of 8 or more) takes no loop: one 16-byte literal copy and
+/// two 8-byte match copies, made safe by one room check per sequence
+/// ([`FAST_IN`], [`FAST_OUT`]).
+pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
     let len = src.len();
     let s = src.as_ptr();
     let d = page.as_mut_ptr();
     let (mut ip, mut op) = (0usize, 0usize);
     loop {
-        let (seq_ip, seq_op) = (ip, op);
-        let leave = (seq_ip, seq_op);
-        if ip >= len {
+        let leave = (ip, op);
+        if len - ip < FAST_IN || PAGE_SIZE - op < FAST_OUT {
             return leave;
         }
-        // SAFETY: ip < len.
+        // SAFETY: ip + 32 <= len.
         let token = unsafe { *s.add(ip) };
         ip += 1;
         let mut lit = usize::from(token >> 4);
-        if lit == 15 {
+        if lit < 15 {
+            // SAFETY: reads [ip, ip + 16) with ip + 16 < old ip + 32 <= len;
+            // writes [op, op + 16) with op + 16 < op + 64 <= PAGE_SIZE;
+            // different buffers.
+            unsafe { copy16(s.add(ip), d.add(op)) };
+        } else {
             match extend_length(src, &mut ip, lit) {
                 Some(n) => lit = n,
                 None => return leave,
             }
-        }
-        // Literals: wild 16-byte steps read up to ip + lit + 15 and write up
-        // to op + lit + 15. Requiring 16 more input bytes also guarantees
-        // this is not the last sequence and that the offset is there.
-        if lit + STEP > len - ip || lit + STEP > PAGE_SIZE - op {
-            return leave;
-        }
-        let mut k = 0;
-        while k < lit {
-            // SAFETY: k < lit, so the read [ip + k, ip + k + 16) ends before
-            // ip + lit + 16 <= len and the write [op + k, op + k + 16) before
-            // op + lit + 16 <= PAGE_SIZE; src and page do not overlap.
-            unsafe { std::ptr::copy_nonoverlapping(s.add(ip + k), d.add(op + k), STEP) };
-            k += STEP;
+            // Long literals: 16-byte steps need 16 bytes of room past them
+            // on both sides (which also leaves the offset in the input).
+            if lit + STEP > len - ip || lit + STEP > PAGE_SIZE - op {
+                return leave;
+            }
+            let mut k = 0;
+            while k < lit {
+                // SAFETY: k < lit: the read ends before ip + lit + 16 <= len,
+                // the write before op + lit + 16 <= PAGE_SIZE.
+                unsafe { copy16(s.add(ip + k), d.add(op + k)) };
+                k += STEP;
+            }
         }
         ip += lit;
         op += lit;
 
-        // SAFETY: ip + 16 <= len (checked above), so both offset bytes exist.
+        // At least 2 input bytes remain: 17 after short literals (32 - 1 -
+        // 14), 16 after long ones. So this is not the last sequence.
+        // SAFETY: ip + 2 <= len by the above.
         let offset = usize::from(u16::from_le_bytes(unsafe { [*s.add(ip), *s.add(ip + 1)] }));
         ip += 2;
         if offset == 0 || offset > op {
@@ -177,10 +203,22 @@ fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
             }
         }
         ml += MIN_MATCH;
-        if ml > PAGE_SIZE - op {
+        if ml <= STEP && offset >= 8 && PAGE_SIZE - op >= STEP {
+            // Two 8-byte copies rather than one 16-byte one: each reads
+            // bytes at least 8 before those it writes, so offsets from 8
+            // qualify, and narrow loads forward from recent stores better.
+            // SAFETY: op - offset >= 0 and op + 16 <= PAGE_SIZE; with
+            // offset >= 8 neither copy overlaps itself, and the second runs
+            // after the first has written what it may read.
+            unsafe {
+                std::ptr::copy_nonoverlapping(d.add(op - offset), d.add(op), 8);
+                std::ptr::copy_nonoverlapping(d.add(op - offset + 8), d.add(op + 8), 8);
+            }
+        } else if ml <= PAGE_SIZE - op {
+            copy_match(page, op, offset, ml);
+        } else {
             return leave;
         }
-        copy_match(page, op, offset, ml);
         op += ml;
     }
 }
@@ -215,7 +253,7 @@ fn copy_match(page: &mut Page, op: usize, offset: usize, ml: usize) {
         // dist == offset, and >= op otherwise (the head moved cur to
         // op + dist); it ends at cur - dist + 16 <= cur as dist >= 16, so
         // it is inside the page and does not overlap the write.
-        unsafe { std::ptr::copy_nonoverlapping(d.add(cur - dist), d.add(cur), STEP) };
+        unsafe { copy16(d.add(cur - dist), d.add(cur)) };
         cur += STEP;
     }
     // The last few bytes before the page end.
