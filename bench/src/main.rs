@@ -140,6 +140,11 @@ fn codecs_cmd(args: &CodecsArgs) -> Result<()> {
         .iter()
         .map(|n| Kind::parse(n).map_err(anyhow::Error::msg))
         .collect::<Result<Vec<_>>>()?;
+    for (i, k) in kinds.iter().enumerate() {
+        if kinds[..i].contains(k) {
+            bail!("codec {} is listed twice", k.name());
+        }
+    }
 
     let helper = helper_path(args.flex_unsafe_helper.as_deref());
     if kinds.contains(&Kind::Lz4FlexUnsafe) && !helper.is_file() {

@@ -111,13 +111,16 @@ fn decode_exact(src: &[u8], page: &mut Page, mut ip: usize, mut op: usize) -> Re
         if ml > PAGE_SIZE - op {
             return Err(overflow);
         }
-        if offset >= ml {
-            page.copy_within(op - offset..op - offset + ml, op);
-        } else {
-            // Overlapping: the match repeats the last `offset` bytes.
-            for i in op..op + ml {
-                page[i] = page[i - offset];
-            }
+        // The match repeats the `offset` bytes before `op`. Copy from the
+        // start of that period in growing steps: after each step the
+        // written bytes are a whole number of periods, so the next step can
+        // copy all of them at once (a zero run takes ~12 copies, not 4096).
+        let from = op - offset;
+        let mut done = 0;
+        while done < ml {
+            let n = (offset + done).min(ml - done);
+            page.copy_within(from..from + n, op + done);
+            done += n;
         }
         op += ml;
     }
@@ -127,7 +130,7 @@ fn decode_exact(src: &[u8], page: &mut Page, mut ip: usize, mut op: usize) -> Re
 /// read as one 16-byte block, 2 offset bytes, with room to spare.
 const FAST_IN: usize = 32;
 /// Output bytes it needs: up to 14 literals written as 16, then a match of
-/// up to 18 bytes written as 24, with room to spare.
+/// up to 18 bytes, with room to spare.
 const FAST_OUT: usize = 64;
 
 /// Copies 16 bytes from `from` to `to` inside or between buffers.
@@ -145,7 +148,7 @@ unsafe fn copy16(from: *const u8, to: *mut u8) {
 ///
 /// The common sequence (fewer than 15 literals, a match of at most 18 bytes
 /// at an offset of 8 or more) takes no loop: one 16-byte literal copy and
-/// three 8-byte match copies, made safe by one room check per sequence
+/// match copies of 8, 8 and 2 bytes, made safe by one room check per sequence
 /// ([`FAST_IN`], [`FAST_OUT`]).
 pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
     let len = src.len();
@@ -193,17 +196,19 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
         let offset = usize::from(u16::from_le_bytes(unsafe { [*s.add(ip), *s.add(ip + 1)] }));
         ip += 2;
         let nibble = usize::from(token & 15);
-        if nibble < 15 && offset >= 8 && offset <= op && PAGE_SIZE - op >= 24 {
-            // A match of at most 18 bytes: three 8-byte copies, no loop.
+        if nibble < 15 && offset >= 8 && offset <= op && PAGE_SIZE - op >= 18 {
+            // A match of at most 18 bytes: copies of 8, 8 and 2 bytes, no
+            // loop. (Writing exactly 18 keeps later loads from straddling
+            // stale wide stores, which defeats store forwarding.)
             // Each reads bytes at least 8 before those it writes, so it
             // never overlaps itself, and runs after the copy before it has
             // written what it may read. Narrow copies also forward from
             // recent stores better than 16-byte ones.
-            // SAFETY: 8 <= offset <= op, and op + 24 <= PAGE_SIZE.
+            // SAFETY: 8 <= offset <= op, and op + 18 <= PAGE_SIZE.
             unsafe {
                 std::ptr::copy_nonoverlapping(d.add(op - offset), d.add(op), 8);
                 std::ptr::copy_nonoverlapping(d.add(op - offset + 8), d.add(op + 8), 8);
-                std::ptr::copy_nonoverlapping(d.add(op - offset + 16), d.add(op + 16), 8);
+                std::ptr::copy_nonoverlapping(d.add(op - offset + 16), d.add(op + 16), 2);
             }
             op += nibble + MIN_MATCH;
             continue;
@@ -227,41 +232,60 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
     }
 }
 
-/// Copies the `ml`-byte match at distance `offset` to `page[op..]`, with
-/// 16-byte steps where they fit in the page. Bytes past `op + ml` may be
+/// Copies the `ml`-byte match at distance `offset` to `page[op..]` with
+/// wide steps where they fit in the page. Bytes past `op + ml` may be
 /// overwritten (with pattern bytes); later sequences write them again.
+///
+/// The output is periodic with period `offset`, hence with any multiple of
+/// it, and a copy step of `w` bytes at distance `dist` needs `dist >= w`.
+/// So: offsets below 8 lay down a multiple of the period of at least 8
+/// bytes bytewise (at most 14 bytes); 8-byte steps then build a multiple of
+/// at least 16 (at most 30); 16-byte steps do the rest.
 #[inline(always)]
 fn copy_match(page: &mut Page, op: usize, offset: usize, ml: usize) {
     debug_assert!(offset >= 1 && offset <= op && op + ml <= PAGE_SIZE);
     let end = op + ml;
     let mut cur = op;
-    // The output is periodic with period `offset`, hence with any multiple
-    // of it. Take the smallest multiple of at least 16 so that one 16-byte
-    // step never reads bytes it writes, and lay down that first stretch
-    // bytewise (at most 30 bytes, only for offsets below 16).
-    let dist = if offset >= STEP {
-        offset
-    } else {
-        let dist = offset * STEP.div_ceil(offset);
-        let head = dist.min(ml);
-        for i in cur..cur + head {
+    let mut dist = offset;
+    if dist < 8 {
+        // Doubling keeps a multiple of the period (no division).
+        while dist < 8 {
+            dist *= 2;
+        }
+        for i in cur..cur + dist.min(ml) {
             page[i] = page[i - offset];
         }
-        cur += head;
-        dist
-    };
+        cur += dist.min(ml);
+    }
     let d = page.as_mut_ptr();
+    if dist < STEP {
+        let mut dist16 = dist;
+        while dist16 < STEP {
+            dist16 *= 2;
+        }
+        let stop = (op + dist16).min(end);
+        while cur < stop && cur + 8 <= PAGE_SIZE {
+            // SAFETY: cur + 8 <= PAGE_SIZE bounds the write. The read
+            // starts at cur - dist >= op - offset (dist == offset, cur >=
+            // op) or >= op (the bytewise head moved cur to op + dist), and
+            // ends at cur - dist + 8 <= cur as dist >= 8: in the page, no
+            // overlap with the write.
+            unsafe { std::ptr::copy_nonoverlapping(d.add(cur - dist), d.add(cur), 8) };
+            cur += 8;
+        }
+        dist = dist16;
+    }
     while cur < end && cur + STEP <= PAGE_SIZE {
         // SAFETY: cur + 16 <= PAGE_SIZE bounds the write. The read starts at
         // cur - dist, which is op - offset >= 0 on the first step when
-        // dist == offset, and >= op otherwise (the head moved cur to
-        // op + dist); it ends at cur - dist + 16 <= cur as dist >= 16, so
-        // it is inside the page and does not overlap the write.
+        // dist == offset, and >= op otherwise (the steps above moved cur to
+        // at least op + dist before dist grew to it); it ends at
+        // cur - dist + 16 <= cur as dist >= 16: in the page, no overlap.
         unsafe { copy16(d.add(cur - dist), d.add(cur)) };
         cur += STEP;
     }
     // The last few bytes before the page end.
     for i in cur..end {
-        page[i] = page[i - dist];
+        page[i] = page[i - offset];
     }
 }
