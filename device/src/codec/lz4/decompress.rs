@@ -133,6 +133,12 @@ const FAST_IN: usize = 32;
 /// up to 18 bytes, with room to spare.
 const FAST_OUT: usize = 64;
 
+/// Marks the path that calls it as rare, so the compiler lays out the
+/// common sequence as straight-line code.
+#[cold]
+#[inline(never)]
+fn unlikely() {}
+
 /// Copies 16 bytes from `from` to `to` inside or between buffers.
 ///
 /// # Safety
@@ -170,6 +176,7 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
             // different buffers.
             unsafe { copy16(s.add(ip), d.add(op)) };
         } else {
+            unlikely();
             match extend_length(src, &mut ip, lit) {
                 Some(n) => lit = n,
                 None => return leave,
@@ -213,6 +220,7 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
             op += nibble + MIN_MATCH;
             continue;
         }
+        unlikely();
         if offset == 0 || offset > op {
             return leave;
         }

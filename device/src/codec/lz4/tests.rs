@@ -278,4 +278,3 @@ fn trait_impl_reports_codec_errors() {
     assert_eq!(err.len, 3);
     assert!(err.reason.contains("2 bytes"), "{}", err.reason);
 }
-
