@@ -99,6 +99,7 @@ pub fn svg(rows: &[Row]) -> String {
             x0 + 18.0,
             M_TOP + ph / 2.0
         );
+        let mut placed: Vec<Label> = Vec::new();
         for row in rows {
             let speed = if panel == 0 {
                 row.compress_mbps
@@ -111,16 +112,26 @@ pub fn svg(rows: &[Row]) -> String {
             let i = inputs.iter().position(|n| *n == row.input).unwrap_or(0);
             let color = COLORS[i % COLORS.len()];
             let (x, y) = (sx(speed), sy(row.ratio));
+            let label = place(&mut placed, x + 6.0, y - 4.0, &row.name);
             let _ = write!(
                 s,
                 r#"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="{color}"><title>{} ({}): ratio {:.3}, {speed:.0} MB/s</title></circle><text x="{:.1}" y="{:.1}" fill="{color}">{}</text>"#,
                 row.name,
                 escape(&row.input),
                 row.ratio,
-                x + 6.0,
-                y - 4.0,
+                label.x,
+                label.y,
                 row.name
             );
+            if (label.y - (y - 4.0)).abs() > 1.0 {
+                // A leader line from the point to its moved label.
+                let _ = write!(
+                    s,
+                    r#"<line x1="{x:.1}" y1="{y:.1}" x2="{:.1}" y2="{:.1}" stroke="{color}" stroke-width="0.5"/>"#,
+                    label.x,
+                    label.y - 4.0
+                );
+            }
         }
     }
     for (i, input) in inputs.iter().enumerate() {
@@ -138,6 +149,38 @@ pub fn svg(rows: &[Row]) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// A label's box (left end of its baseline, width) on the chart.
+#[derive(Clone, Copy)]
+struct Label {
+    x: f64,
+    y: f64,
+    w: f64,
+}
+
+const LABEL_H: f64 = 12.0;
+
+/// Puts a label near (x, y), moving it down or up a line at a time until
+/// it overlaps no label placed before it.
+fn place(placed: &mut Vec<Label>, x: f64, y: f64, text: &str) -> Label {
+    let w = 6.2 * text.len() as f64;
+    let overlaps = |c: &Label| {
+        placed
+            .iter()
+            .any(|p| c.x < p.x + p.w && p.x < c.x + c.w && (c.y - p.y).abs() < LABEL_H)
+    };
+    let mut label = Label { x, y, w };
+    for k in 1..40 {
+        if !overlaps(&label) {
+            break;
+        }
+        // +1, -1, +2, -2 ... lines away.
+        let step = if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) };
+        label.y = y + f64::from(step) * LABEL_H;
+    }
+    placed.push(label);
+    label
 }
 
 fn escape(text: &str) -> String {
