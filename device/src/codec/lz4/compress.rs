@@ -35,6 +35,10 @@ const MATCH_START_END: usize = PAGE_SIZE - MF_LIMIT + 1;
 const MATCH_END: usize = PAGE_SIZE - LAST_LITERALS;
 /// After 2^6 misses in a row the search step grows by one (C's skip trigger).
 const SKIP_TRIGGER: u32 = 6;
+/// Probes that advance by one byte before the step first grows (C's
+/// schedule: the step is `misses >> 6` with misses counting from 64, and
+/// the first probe uses step 1).
+const STEP1_PROBES: usize = (1 << SKIP_TRIGGER) + 1;
 
 /// log2 of the hash table size. 13 is what C uses for inputs below 64 KiB,
 /// which keeps our blobs the same size as C's.
@@ -319,25 +323,47 @@ fn compress_block<A: Access>(
 
     'sequences: loop {
         // Search for a match at `ip` onwards; `forward_h` is ip's hash.
+        // C's schedule: the first STEP1_PROBES probes advance by one byte,
+        // then the step grows by one every 2^SKIP_TRIGGER misses. The
+        // step-1 stretch, where most matches are found, runs as its own
+        // loop without the step bookkeeping; the parse is unchanged.
         let mut m;
-        let mut forward = ip;
-        let mut step = 1;
-        let mut misses = 1u32 << SKIP_TRIGGER;
-        loop {
-            let h = forward_h;
-            ip = forward;
-            forward += step;
-            step = (misses >> SKIP_TRIGGER) as usize;
-            misses += 1;
-            if forward > MATCH_START_END {
+        'found: {
+            let end = (ip + STEP1_PROBES).min(MATCH_START_END);
+            while ip < end {
+                let h = forward_h;
+                let c = entry_pos(table[h], base);
+                forward_h = hash(rd(ip + 1));
+                table[h] = base | ip as u16;
+                if matches(c, ip) {
+                    m = c;
+                    break 'found;
+                }
+                ip += 1;
+            }
+            if ip >= MATCH_START_END {
                 break 'sequences;
             }
-            let c = entry_pos(table[h], base);
-            forward_h = hash(rd(forward));
-            table[h] = base | ip as u16;
-            if matches(c, ip) {
-                m = c;
-                break;
+            // The general loop, in the state the step-1 probes leave.
+            let mut forward = ip;
+            let mut step = 2;
+            let mut misses = (1u32 << SKIP_TRIGGER) + STEP1_PROBES as u32;
+            loop {
+                let h = forward_h;
+                ip = forward;
+                forward += step;
+                step = (misses >> SKIP_TRIGGER) as usize;
+                misses += 1;
+                if forward > MATCH_START_END {
+                    break 'sequences;
+                }
+                let c = entry_pos(table[h], base);
+                forward_h = hash(rd(forward));
+                table[h] = base | ip as u16;
+                if matches(c, ip) {
+                    m = c;
+                    break 'found;
+                }
             }
         }
 

@@ -133,12 +133,6 @@ const FAST_IN: usize = 32;
 /// up to 18 bytes, with room to spare.
 const FAST_OUT: usize = 64;
 
-/// Marks the path that calls it as rare, so the compiler lays out the
-/// common sequence as straight-line code.
-#[cold]
-#[inline(never)]
-fn unlikely() {}
-
 /// Copies 16 bytes from `from` to `to` inside or between buffers.
 ///
 /// # Safety
@@ -161,9 +155,14 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
     let s = src.as_ptr();
     let d = page.as_mut_ptr();
     let (mut ip, mut op) = (0usize, 0usize);
+    // The loop runs while ip <= ip_max and op <= op_max.
+    let Some(ip_max) = len.checked_sub(FAST_IN) else {
+        return (0, 0);
+    };
+    let op_max = PAGE_SIZE - FAST_OUT;
     loop {
         let leave = (ip, op);
-        if len - ip < FAST_IN || PAGE_SIZE - op < FAST_OUT {
+        if ip > ip_max || op > op_max {
             return leave;
         }
         // SAFETY: ip + 32 <= len.
@@ -176,14 +175,14 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
             // different buffers.
             unsafe { copy16(s.add(ip), d.add(op)) };
         } else {
-            unlikely();
             match extend_length(src, &mut ip, lit) {
                 Some(n) => lit = n,
                 None => return leave,
             }
             // Long literals: 16-byte steps need 16 bytes of room past them
-            // on both sides (which also leaves the offset in the input).
-            if lit + STEP > len - ip || lit + STEP > PAGE_SIZE - op {
+            // on both sides (which also leaves the offset in the input);
+            // 32 on the output side also leaves room for a short match.
+            if lit + STEP > len - ip || lit + 2 * STEP > PAGE_SIZE - op {
                 return leave;
             }
             let mut k = 0;
@@ -198,12 +197,16 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
         op += lit;
 
         // At least 2 input bytes remain: 17 after short literals (32 - 1 -
-        // 14), 16 after long ones. So this is not the last sequence.
+        // 14), 16 after long ones. So this is not the last sequence. And at
+        // least 32 output bytes remain: 50 after short literals (64 - 14),
+        // 32 after long ones.
         // SAFETY: ip + 2 <= len by the above.
-        let offset = usize::from(u16::from_le_bytes(unsafe { [*s.add(ip), *s.add(ip + 1)] }));
+        let offset = usize::from(u16::from_le(unsafe {
+            s.add(ip).cast::<u16>().read_unaligned()
+        }));
         ip += 2;
         let nibble = usize::from(token & 15);
-        if nibble < 15 && offset >= 8 && offset <= op && PAGE_SIZE - op >= 18 {
+        if nibble < 15 && offset >= 8 && offset <= op {
             // A match of at most 18 bytes: copies of 8, 8 and 2 bytes, no
             // loop. (Writing exactly 18 keeps later loads from straddling
             // stale wide stores, which defeats store forwarding.)
@@ -211,7 +214,7 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
             // never overlaps itself, and runs after the copy before it has
             // written what it may read. Narrow copies also forward from
             // recent stores better than 16-byte ones.
-            // SAFETY: 8 <= offset <= op, and op + 18 <= PAGE_SIZE.
+            // SAFETY: 8 <= offset <= op, and op + 32 <= PAGE_SIZE (above).
             unsafe {
                 std::ptr::copy_nonoverlapping(d.add(op - offset), d.add(op), 8);
                 std::ptr::copy_nonoverlapping(d.add(op - offset + 8), d.add(op + 8), 8);
@@ -220,7 +223,6 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
             op += nibble + MIN_MATCH;
             continue;
         }
-        unlikely();
         if offset == 0 || offset > op {
             return leave;
         }
