@@ -124,12 +124,15 @@ fn hash(seq: u32) -> usize {
     (seq.wrapping_mul(2_654_435_761) >> (32 - HASH_LOG)) as usize
 }
 
-/// The position an entry names relative to this page's generation. Entries
-/// of older generations (and cleared ones) come out as numbers of at least
-/// `PAGE_SIZE`, so `c < pos` accepts exactly this page's earlier positions.
+/// Mask of the position bits of a table entry.
+const POS_MASK: u16 = (1 << POS_BITS) - 1;
+
+/// The position bits of an entry: always below `MATCH_START_END` (only
+/// such positions are inserted, and cleared entries are 0), so 4 bytes can
+/// be read there without a check, even for a stale entry.
 #[inline(always)]
-fn entry_pos(entry: u16, base: u16) -> usize {
-    usize::from(entry.wrapping_sub(base))
+fn entry_pos(entry: u16) -> usize {
+    usize::from(entry & POS_MASK)
 }
 
 /// How the compressor touches memory. The preconditions are what the
@@ -305,14 +308,14 @@ fn compress_block<A: Access>(
         // for: all at most PAGE_SIZE - 11, so i + 4 <= PAGE_SIZE.
         unsafe { A::read_u32(page, i) }
     };
-    // Whether candidate `c` (maybe invalid) starts a 4-byte match at `ip`.
-    // Validity is folded into the compared value so the loop has a single,
-    // data-dependent branch, as C's has: a separate "valid?" branch
-    // mispredicts about as often as the comparison does. An invalid
-    // candidate's read is clamped into the page and its result discarded.
-    let matches = |c: usize, ip: usize| {
-        let invalid = u32::from(c >= ip);
-        (rd(c.min(ip)) ^ rd(ip)) | invalid == 0
+    // Whether the entry `entry` (position `c`) starts a 4-byte match at
+    // `ip`: the entry must be of this page's generation (which also puts
+    // `c` before `ip`: this page inserts only positions it has passed) and
+    // the bytes must agree. Validity is folded into the compared value so
+    // the search has a single data-dependent branch, as C's has: a separate
+    // "valid?" branch mispredicts about as often as the comparison does.
+    let matches = |entry: u16, c: usize, ip: usize| {
+        (rd(c) ^ rd(ip)) | u32::from((entry ^ base) >> POS_BITS) == 0
     };
     let mut op = 0;
     let mut anchor = 0;
@@ -332,10 +335,11 @@ fn compress_block<A: Access>(
             let end = (ip + STEP1_PROBES).min(MATCH_START_END);
             while ip < end {
                 let h = forward_h;
-                let c = entry_pos(table[h], base);
+                let entry = table[h];
+                let c = entry_pos(entry);
                 forward_h = hash(rd(ip + 1));
                 table[h] = base | ip as u16;
-                if matches(c, ip) {
+                if matches(entry, c, ip) {
                     m = c;
                     break 'found;
                 }
@@ -357,10 +361,11 @@ fn compress_block<A: Access>(
                 if forward > MATCH_START_END {
                     break 'sequences;
                 }
-                let c = entry_pos(table[h], base);
+                let entry = table[h];
+                let c = entry_pos(entry);
                 forward_h = hash(rd(forward));
                 table[h] = base | ip as u16;
-                if matches(c, ip) {
+                if matches(entry, c, ip) {
                     m = c;
                     break 'found;
                 }
@@ -422,9 +427,10 @@ fn compress_block<A: Access>(
             // match at `ip` (no literals in between).
             table[hash(rd(ip - 2))] = base | (ip - 2) as u16;
             let h = hash(rd(ip));
-            let c = entry_pos(table[h], base);
+            let entry = table[h];
+            let c = entry_pos(entry);
             table[h] = base | ip as u16;
-            if matches(c, ip) {
+            if matches(entry, c, ip) {
                 m = c;
                 token = op;
                 op += 1;
