@@ -1,8 +1,9 @@
 //! Arbitrary pages (the input repeated to fill 4 KiB, so short inputs make
 //! compressible pages): the fast compressor and its safe twin produce the
 //! same blob, our decoder and C's decode it back to the page, and C's blob
-//! decodes with ours. One compressor is reused, so generation wraps of its
-//! table are exercised too.
+//! decodes with ours. One compressor is reused across inputs, as on a
+//! device thread, while the safe twin starts fresh each time: their blobs
+//! must still agree (a blob depends only on its page).
 
 #![no_main]
 

@@ -7,13 +7,17 @@
 //! standard LZ4 block format, so any LZ4 decoder reads it.
 //!
 //! What the page size buys:
-//! - Positions fit in 12 bits, so a table entry is a `u16` holding the
-//!   position and a 4-bit *generation*. Each page uses the next generation,
-//!   which turns every entry left by earlier pages into a miss, so the table
-//!   is only cleared once every [`GENERATIONS`] pages instead of per page
-//!   (C's `LZ4_compress_default` clears 16 KiB per call).
+//! - A table sized for the page: 4096 `u16` positions (8 KiB, half of C's
+//!   16 KiB), kept per thread and cleared with one 8 KiB fill per page
+//!   (~1% of a page's compression time). An empty entry names position 0,
+//!   as in C, so every candidate is a real earlier position and the search
+//!   loop needs no validity test. (Generation-tagged entries, which avoid
+//!   the clear, were measured: the per-probe tag test cost ~17% of the
+//!   compression time, far more than the clear; see notes/hotpath.md.)
 //! - Every limit is a constant, and the output buffer is sized for the worst
 //!   case up front, so the loop never checks for output space.
+//!
+//! Blobs depend only on the page (the media accounting relies on that).
 //!
 //! The loop is written once, generic over [`Access`]: [`Checked`] indexes
 //! slices (the safe reference twin), [`Wide`] reads unaligned words without
@@ -40,14 +44,10 @@ const SKIP_TRIGGER: u32 = 6;
 /// the first probe uses step 1).
 const STEP1_PROBES: usize = (1 << SKIP_TRIGGER) + 1;
 
-/// log2 of the hash table size. 13 is what C uses for inputs below 64 KiB,
-/// which keeps our blobs the same size as C's.
-pub const HASH_LOG: u32 = 13;
+/// log2 of the hash table size: one entry per position of a page. (C uses
+/// 13 below 64 KiB; 12 costs ~0.2% in blob size and is faster.)
+pub const HASH_LOG: u32 = 12;
 const TABLE_LEN: usize = 1 << HASH_LOG;
-/// Bits of a table entry that hold the position.
-const POS_BITS: u32 = 12;
-/// Generations an entry can carry (generation 0 marks a cleared entry).
-pub const GENERATIONS: u16 = (1 << (16 - POS_BITS)) - 1;
 
 /// Largest blob a page can produce: all literals (LZ4_compressBound(4096)).
 pub const MAX_BLOB: usize = PAGE_SIZE + PAGE_SIZE / 255 + 16;
@@ -57,14 +57,12 @@ const WILD: usize = 16;
 /// overrun. Smaller output buffers go through a bounce buffer.
 pub const OUT_CAPACITY: usize = MAX_BLOB + WILD;
 
-// A generation plus a position must fit an entry.
-const _: () = assert!(PAGE_SIZE <= 1 << POS_BITS);
+// Positions fit a table entry.
+const _: () = assert!(PAGE_SIZE <= 1 << 16);
 
-/// Reusable compressor state: the hash table and the current generation.
-/// Keep one per thread (it is 16 KiB).
+/// Reusable compressor state: the hash table. Keep one per thread (8 KiB).
 pub struct PageCompressor {
     table: Box<[u16; TABLE_LEN]>,
-    generation: u16,
 }
 
 impl Default for PageCompressor {
@@ -77,7 +75,6 @@ impl PageCompressor {
     pub fn new() -> Self {
         Self {
             table: Box::new([0; TABLE_LEN]),
-            generation: 0,
         }
     }
 
@@ -95,26 +92,17 @@ impl PageCompressor {
     }
 
     fn compress_with<A: Access>(&mut self, page: &Page, out: &mut [u8]) -> Option<usize> {
-        let base = self.next_generation();
+        // Every entry names position 0 again: what came before this page
+        // cannot influence its blob.
+        self.table.fill(0);
         if out.len() >= OUT_CAPACITY {
-            return Some(compress_block::<A>(&mut self.table, base, page, out));
+            return Some(compress_block::<A>(&mut self.table, page, out));
         }
         let mut bounce = [0u8; OUT_CAPACITY];
-        let len = compress_block::<A>(&mut self.table, base, page, &mut bounce);
+        let len = compress_block::<A>(&mut self.table, page, &mut bounce);
         let dst = out.get_mut(..len)?;
         dst.copy_from_slice(&bounce[..len]);
         Some(len)
-    }
-
-    /// Advances to the next generation and returns its tag base; clears the
-    /// table when the generations wrap.
-    fn next_generation(&mut self) -> u16 {
-        if self.generation == GENERATIONS {
-            self.table.fill(0);
-            self.generation = 0;
-        }
-        self.generation += 1;
-        self.generation << POS_BITS
     }
 }
 
@@ -122,17 +110,6 @@ impl PageCompressor {
 #[inline(always)]
 fn hash(seq: u32) -> usize {
     (seq.wrapping_mul(2_654_435_761) >> (32 - HASH_LOG)) as usize
-}
-
-/// Mask of the position bits of a table entry.
-const POS_MASK: u16 = (1 << POS_BITS) - 1;
-
-/// The position bits of an entry: always below `MATCH_START_END` (only
-/// such positions are inserted, and cleared entries are 0), so 4 bytes can
-/// be read there without a check, even for a stale entry.
-#[inline(always)]
-fn entry_pos(entry: u16) -> usize {
-    usize::from(entry & POS_MASK)
 }
 
 /// How the compressor touches memory. The preconditions are what the
@@ -285,7 +262,7 @@ unsafe fn put_length<A: Access>(out: &mut [u8], mut op: usize, mut len: usize) -
 }
 
 /// Compresses one page into `out` (at least [`OUT_CAPACITY`] bytes) and
-/// returns the blob length. `base` is the generation's tag base.
+/// returns the blob length. `table` holds positions of this page only.
 ///
 /// Output bounds: the blob never exceeds [`MAX_BLOB`] (every sequence costs
 /// at most what its bytes would cost as literals), and every write happens
@@ -293,12 +270,7 @@ unsafe fn put_length<A: Access>(out: &mut [u8], mut op: usize, mut len: usize) -
 /// Reads: every `read_u32` is at a position up to `MATCH_START_END` or a
 /// candidate below that position, so `i + 4 <= PAGE_SIZE`.
 #[inline(always)]
-fn compress_block<A: Access>(
-    table: &mut [u16; TABLE_LEN],
-    base: u16,
-    page: &Page,
-    out: &mut [u8],
-) -> usize {
+fn compress_block<A: Access>(table: &mut [u16; TABLE_LEN], page: &Page, out: &mut [u8]) -> usize {
     assert!(out.len() >= OUT_CAPACITY, "compressor output too small");
     let rd = |i: usize| {
         debug_assert!(i <= MATCH_START_END);
@@ -308,19 +280,14 @@ fn compress_block<A: Access>(
         // for: all at most PAGE_SIZE - 11, so i + 4 <= PAGE_SIZE.
         unsafe { A::read_u32(page, i) }
     };
-    // Whether the entry `entry` (position `c`) starts a 4-byte match at
-    // `ip`: the entry must be of this page's generation (which also puts
-    // `c` before `ip`: this page inserts only positions it has passed) and
-    // the bytes must agree. Validity is folded into the compared value so
-    // the search has a single data-dependent branch, as C's has: a separate
-    // "valid?" branch mispredicts about as often as the comparison does.
-    let matches = |entry: u16, c: usize, ip: usize| {
-        (rd(c) ^ rd(ip)) | u32::from((entry ^ base) >> POS_BITS) == 0
-    };
+    // Whether the earlier position `c` starts a 4-byte match at `ip`. The
+    // table only ever holds positions of this page that the search has
+    // passed (or 0), so `c < ip` and the read is in the page.
+    let matches = |c: usize, ip: usize| rd(c) == rd(ip);
     let mut op = 0;
     let mut anchor = 0;
 
-    table[hash(rd(0))] = base;
+    table[hash(rd(0))] = 0;
     let mut ip = 1;
     let mut forward_h = hash(rd(1));
 
@@ -335,11 +302,10 @@ fn compress_block<A: Access>(
             let end = (ip + STEP1_PROBES).min(MATCH_START_END);
             while ip < end {
                 let h = forward_h;
-                let entry = table[h];
-                let c = entry_pos(entry);
+                let c = usize::from(table[h]);
                 forward_h = hash(rd(ip + 1));
-                table[h] = base | ip as u16;
-                if matches(entry, c, ip) {
+                table[h] = ip as u16;
+                if matches(c, ip) {
                     m = c;
                     break 'found;
                 }
@@ -361,11 +327,10 @@ fn compress_block<A: Access>(
                 if forward > MATCH_START_END {
                     break 'sequences;
                 }
-                let entry = table[h];
-                let c = entry_pos(entry);
+                let c = usize::from(table[h]);
                 forward_h = hash(rd(forward));
-                table[h] = base | ip as u16;
-                if matches(entry, c, ip) {
+                table[h] = ip as u16;
+                if matches(c, ip) {
                     m = c;
                     break 'found;
                 }
@@ -425,12 +390,11 @@ fn compress_block<A: Access>(
 
             // Index a position inside the match, then try an immediate
             // match at `ip` (no literals in between).
-            table[hash(rd(ip - 2))] = base | (ip - 2) as u16;
+            table[hash(rd(ip - 2))] = (ip - 2) as u16;
             let h = hash(rd(ip));
-            let entry = table[h];
-            let c = entry_pos(entry);
-            table[h] = base | ip as u16;
-            if matches(entry, c, ip) {
+            let c = usize::from(table[h]);
+            table[h] = ip as u16;
+            if matches(c, ip) {
                 m = c;
                 token = op;
                 op += 1;

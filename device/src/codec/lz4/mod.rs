@@ -14,7 +14,7 @@ mod compress;
 mod decompress;
 pub mod wide;
 
-pub use compress::{PageCompressor, GENERATIONS, MAX_BLOB, OUT_CAPACITY};
+pub use compress::{PageCompressor, HASH_LOG, MAX_BLOB, OUT_CAPACITY};
 pub use decompress::{decompress_page, decompress_page_checked, Lz4Error};
 
 use super::{CodecError, PageCodec};

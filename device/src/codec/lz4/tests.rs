@@ -159,8 +159,7 @@ fn agrees_with_c(blob: &[u8]) -> Result<(), TestCaseError> {
 
 #[test]
 fn blob_sizes_match_c_on_sample_pages() {
-    // The same greedy parse and table size as C: sizes agree closely (the
-    // only difference is C's cleared table naming position 0).
+    // The same greedy parse as C with half its table: sizes agree closely.
     let (mut ours, mut c) = (0usize, 0usize);
     for seed in 0..200u64 {
         let segs: Vec<_> = (0..6)
@@ -183,9 +182,8 @@ fn blob_sizes_match_c_on_sample_pages() {
 
 #[test]
 fn blobs_do_not_depend_on_earlier_pages() {
-    // Across several generation wraps, a reused compressor produces exactly
-    // what a fresh one does.
-    let pages: Vec<_> = (0..3 * usize::from(GENERATIONS) + 5)
+    // A reused compressor produces exactly what a fresh one does.
+    let pages: Vec<_> = (0..40)
         .map(|i| page_from(&[(i as u8, 300, i as u64), (1, 200, 7), (0, 100, i as u64)]))
         .collect();
     let mut reused = PageCompressor::new();
