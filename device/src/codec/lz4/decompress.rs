@@ -126,12 +126,13 @@ fn decode_exact(src: &[u8], page: &mut Page, mut ip: usize, mut op: usize) -> Re
     }
 }
 
-/// Input bytes the short-sequence fast case needs: token, up to 14 literals
-/// read as one 16-byte block, 2 offset bytes, with room to spare.
-const FAST_IN: usize = 32;
-/// Output bytes it needs: up to 14 literals written as 16, then a match of
-/// up to 18 bytes, with room to spare.
-const FAST_OUT: usize = 64;
+/// Input bytes a sequence needs to start in the fast loop: the token and 16
+/// readable bytes for the literal copy (which also holds the offset).
+const FAST_IN: usize = 1 + STEP;
+/// Output bytes it needs: 16 writable bytes for the literal copy.
+const FAST_OUT: usize = STEP;
+/// Bytes the short-match copy writes.
+const SHORT_MATCH: usize = 18;
 
 /// Copies 16 bytes from `from` to `to` inside or between buffers.
 ///
@@ -148,8 +149,10 @@ unsafe fn copy16(from: *const u8, to: *mut u8) {
 ///
 /// The common sequence (fewer than 15 literals, a match of at most 18 bytes
 /// at an offset of 8 or more) takes no loop: one 16-byte literal copy and
-/// match copies of 8, 8 and 2 bytes, made safe by one room check per sequence
-/// ([`FAST_IN`], [`FAST_OUT`]).
+/// match copies of 8, 8 and 2 bytes, each guarded by one room check. Other
+/// sequences get checked loops ([`copy_match`]); the loop stays on until the
+/// last few input or output bytes, like C's, so the exact loop only ever
+/// decodes the final sequence or two.
 pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
     let len = src.len();
     let s = src.as_ptr();
@@ -165,14 +168,14 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
         if ip > ip_max || op > op_max {
             return leave;
         }
-        // SAFETY: ip + 32 <= len.
+        // SAFETY: ip + 17 <= len.
         let token = unsafe { *s.add(ip) };
         ip += 1;
         let mut lit = usize::from(token >> 4);
         if lit < 15 {
-            // SAFETY: reads [ip, ip + 16) with ip + 16 < old ip + 32 <= len;
-            // writes [op, op + 16) with op + 16 < op + 64 <= PAGE_SIZE;
-            // different buffers.
+            // SAFETY: reads [ip, ip + 16) with ip + 16 = old ip + 17 <= len;
+            // writes [op, op + 16) with op + 16 <= PAGE_SIZE; different
+            // buffers.
             unsafe { copy16(s.add(ip), d.add(op)) };
         } else {
             match extend_length(src, &mut ip, lit) {
@@ -180,9 +183,8 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
                 None => return leave,
             }
             // Long literals: 16-byte steps need 16 bytes of room past them
-            // on both sides (which also leaves the offset in the input);
-            // 32 on the output side also leaves room for a short match.
-            if lit + STEP > len - ip || lit + 2 * STEP > PAGE_SIZE - op {
+            // on both sides (which also leaves the offset in the input).
+            if lit + STEP > len - ip || lit + STEP > PAGE_SIZE - op {
                 return leave;
             }
             let mut k = 0;
@@ -196,17 +198,15 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
         ip += lit;
         op += lit;
 
-        // At least 2 input bytes remain: 17 after short literals (32 - 1 -
-        // 14), 16 after long ones. So this is not the last sequence. And at
-        // least 32 output bytes remain: 50 after short literals (64 - 14),
-        // 32 after long ones.
+        // At least 2 input bytes remain: 2 after short literals (17 - 1 -
+        // 14), 16 after long ones. So this is not the last sequence.
         // SAFETY: ip + 2 <= len by the above.
         let offset = usize::from(u16::from_le(unsafe {
             s.add(ip).cast::<u16>().read_unaligned()
         }));
         ip += 2;
         let nibble = usize::from(token & 15);
-        if nibble < 15 && offset >= 8 && offset <= op {
+        if nibble < 15 && offset >= 8 && offset <= op && op + SHORT_MATCH <= PAGE_SIZE {
             // A match of at most 18 bytes: copies of 8, 8 and 2 bytes, no
             // loop. (Writing exactly 18 keeps later loads from straddling
             // stale wide stores, which defeats store forwarding.)
@@ -214,7 +214,7 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
             // never overlaps itself, and runs after the copy before it has
             // written what it may read. Narrow copies also forward from
             // recent stores better than 16-byte ones.
-            // SAFETY: 8 <= offset <= op, and op + 32 <= PAGE_SIZE (above).
+            // SAFETY: 8 <= offset <= op, and op + 18 <= PAGE_SIZE.
             unsafe {
                 std::ptr::copy_nonoverlapping(d.add(op - offset), d.add(op), 8);
                 std::ptr::copy_nonoverlapping(d.add(op - offset + 8), d.add(op + 8), 8);
