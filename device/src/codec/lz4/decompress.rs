@@ -111,17 +111,7 @@ fn decode_exact(src: &[u8], page: &mut Page, mut ip: usize, mut op: usize) -> Re
         if ml > PAGE_SIZE - op {
             return Err(overflow);
         }
-        // The match repeats the `offset` bytes before `op`. Copy from the
-        // start of that period in growing steps: after each step the
-        // written bytes are a whole number of periods, so the next step can
-        // copy all of them at once (a zero run takes ~12 copies, not 4096).
-        let from = op - offset;
-        let mut done = 0;
-        while done < ml {
-            let n = (offset + done).min(ml - done);
-            page.copy_within(from..from + n, op + done);
-            done += n;
-        }
+        copy_doubling(page, op, offset, ml);
         op += ml;
     }
 }
@@ -242,6 +232,21 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
     }
 }
 
+/// Copies the `ml`-byte match at distance `offset` to `page[op..]` in
+/// growing steps from the start of its period: after each step the written
+/// bytes are a whole number of periods, so the next step can copy all of
+/// them at once (a zero run takes ~12 bulk copies, not 4096 byte moves, and
+/// no copy waits on the store just before it).
+fn copy_doubling(page: &mut Page, op: usize, offset: usize, ml: usize) {
+    let from = op - offset;
+    let mut done = 0;
+    while done < ml {
+        let n = (offset + done).min(ml - done);
+        page.copy_within(from..from + n, op + done);
+        done += n;
+    }
+}
+
 /// Copies the `ml`-byte match at distance `offset` to `page[op..]` with
 /// wide steps where they fit in the page. Bytes past `op + ml` may be
 /// overwritten (with pattern bytes); later sequences write them again.
@@ -254,6 +259,12 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
 #[inline(always)]
 fn copy_match(page: &mut Page, op: usize, offset: usize, ml: usize) {
     debug_assert!(offset >= 1 && offset <= op && op + ml <= PAGE_SIZE);
+    if ml > 64 && offset < STEP {
+        // A long run of a short period: 16-byte steps at a distance below
+        // 32 would each wait on the store of the step before.
+        copy_doubling(page, op, offset, ml);
+        return;
+    }
     let end = op + ml;
     let mut cur = op;
     let mut dist = offset;
