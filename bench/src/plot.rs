@@ -23,7 +23,8 @@ pub fn svg(rows: &[Row]) -> String {
             inputs.push(&r.input);
         }
     }
-    let ratio_max = rows.iter().map(|r| r.ratio).fold(1.0, f64::max) * 1.1;
+    // Headroom above the highest point for its label.
+    let ratio_max = (rows.iter().map(|r| r.ratio).fold(1.0, f64::max) * 1.15).ceil();
     let speeds = rows
         .iter()
         .flat_map(|r| [r.compress_mbps, r.decompress_mbps])
@@ -112,7 +113,7 @@ pub fn svg(rows: &[Row]) -> String {
             let i = inputs.iter().position(|n| *n == row.input).unwrap_or(0);
             let color = COLORS[i % COLORS.len()];
             let (x, y) = (sx(speed), sy(row.ratio));
-            let label = place(&mut placed, x + 6.0, y - 4.0, &row.name);
+            let label = place(&mut placed, x + 6.0, y - 4.0, &row.name, M_TOP + LABEL_H);
             let _ = write!(
                 s,
                 r#"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="{color}"><title>{} ({}): ratio {:.3}, {speed:.0} MB/s</title></circle><text x="{:.1}" y="{:.1}" fill="{color}">{}</text>"#,
@@ -162,22 +163,29 @@ struct Label {
 const LABEL_H: f64 = 12.0;
 
 /// Puts a label near (x, y), moving it down or up a line at a time until
-/// it overlaps no label placed before it.
-fn place(placed: &mut Vec<Label>, x: f64, y: f64, text: &str) -> Label {
+/// it overlaps no label placed before it; never above `min_y`.
+fn place(placed: &mut Vec<Label>, x: f64, y: f64, text: &str, min_y: f64) -> Label {
     let w = 6.2 * text.len() as f64;
     let overlaps = |c: &Label| {
         placed
             .iter()
             .any(|p| c.x < p.x + p.w && p.x < c.x + c.w && (c.y - p.y).abs() < LABEL_H)
     };
-    let mut label = Label { x, y, w };
+    let mut label = Label {
+        x,
+        y: y.max(min_y),
+        w,
+    };
     for k in 1..40 {
         if !overlaps(&label) {
             break;
         }
-        // +1, -1, +2, -2 ... lines away.
+        // +1, -1, +2, -2 ... lines away, skipping places above min_y.
         let step = if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) };
-        label.y = y + f64::from(step) * LABEL_H;
+        let candidate = y + f64::from(step) * LABEL_H;
+        if candidate >= min_y {
+            label.y = candidate;
+        }
     }
     placed.push(label);
     label
