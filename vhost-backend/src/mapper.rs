@@ -61,6 +61,10 @@ struct State {
     /// Bumped by every stop; a mapping finished under an older epoch is
     /// not trusted.
     epoch: u64,
+    /// Epoch of the mapping being sent right now, if any.
+    in_flight: Option<u64>,
+    /// The window was mapped at least once on this connection.
+    ever_mapped: bool,
     exit: bool,
 }
 
@@ -69,6 +73,7 @@ struct Shared {
     cv: Condvar,
     window: Arc<Window>,
     on_change: Box<dyn Fn(bool) + Send + Sync>,
+    on_reset: Box<dyn Fn() + Send + Sync>,
     maps_sent: AtomicU64,
     map_failures: AtomicU64,
 }
@@ -88,16 +93,20 @@ pub struct Mapper {
 
 impl Mapper {
     /// Starts the mapping thread. `on_change(mapped)` runs (on that thread,
-    /// or on the caller's for unmapping) whenever the mapped state changes.
+    /// or on the caller's for unmapping) whenever the mapped state changes;
+    /// `on_reset()` runs on that thread, before the window is reported
+    /// mapped, when a start shows that the front-end reset the device.
     pub fn spawn(
         window: Arc<Window>,
         on_change: impl Fn(bool) + Send + Sync + 'static,
+        on_reset: impl Fn() + Send + Sync + 'static,
     ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             cv: Condvar::new(),
             window,
             on_change: Box::new(on_change),
+            on_reset: Box::new(on_reset),
             maps_sent: AtomicU64::new(0),
             map_failures: AtomicU64::new(0),
         });
@@ -116,6 +125,7 @@ impl Mapper {
         let mut st = self.shared.state.lock();
         let gone = channel.is_none();
         st.channel = channel;
+        st.ever_mapped = false;
         if gone {
             self.stop_locked(&mut st);
         }
@@ -125,7 +135,10 @@ impl Mapper {
     /// The device started: map the window unless it is mapped.
     pub fn start(&self) {
         let mut st = self.shared.state.lock();
-        if !st.mapped && !st.wanted {
+        // Our own SHMEM_MAP makes QEMU send a new memory table, which
+        // arrives here while that mapping is still in flight.
+        let in_flight = st.in_flight == Some(st.epoch);
+        if !st.mapped && !st.wanted && !in_flight {
             st.wanted = true;
             self.shared.cv.notify_all();
         }
@@ -186,28 +199,51 @@ fn run(s: &Shared) {
             let Some(channel) = st.channel.clone() else {
                 continue;
             };
+            st.in_flight = Some(st.epoch);
             (channel, st.epoch)
         };
-        let ok = map_all(s, channel.as_ref());
+        let outcome = map_all(s, channel.as_ref());
         let mut st = s.state.lock();
-        if ok && st.epoch == epoch && !st.mapped {
+        st.in_flight = None;
+        if outcome != MapOutcome::Failed && st.epoch == epoch && !st.mapped {
             st.mapped = true;
+            let reset = outcome == MapOutcome::Fresh && st.ever_mapped;
+            st.ever_mapped = true;
             drop(st);
+            if reset {
+                // QEMU drops the mappings on a device reset and only then;
+                // a pause keeps them. It forwards the reset itself only as
+                // vring stops, the same as a pause, so this is where we
+                // learn of it.
+                tracing::info!("the front-end reset the device");
+                (s.on_reset)();
+            }
             tracing::info!(bytes = s.window.len(), "window mapped");
             (s.on_change)(true);
         }
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MapOutcome {
+    /// The front-end had no mapping: mapped from scratch.
+    Fresh,
+    /// The front-end still had our mapping (a paused VM): mapped again.
+    Remapped,
+    Failed,
+}
+
 /// Maps every chunk. A chunk the front-end refuses is unmapped and mapped
 /// again once: after a stop that was not a reset (a paused VM) the old
 /// mapping is still there and a new one would overlap it.
-fn map_all(s: &Shared, channel: &dyn ShmemChannel) -> bool {
+fn map_all(s: &Shared, channel: &dyn ShmemChannel) -> MapOutcome {
+    let mut outcome = MapOutcome::Fresh;
     for req in chunks(s.window.len()) {
         s.maps_sent.fetch_add(1, Ordering::Relaxed);
         if channel.map(&req, &s.window).is_ok() {
             continue;
         }
+        outcome = MapOutcome::Remapped;
         let off = req.shm_offset;
         let remapped = channel.unmap(&req).is_ok() && {
             s.maps_sent.fetch_add(1, Ordering::Relaxed);
@@ -216,10 +252,10 @@ fn map_all(s: &Shared, channel: &dyn ShmemChannel) -> bool {
         if !remapped {
             s.map_failures.fetch_add(1, Ordering::Relaxed);
             tracing::error!(offset = off, "the front-end refused to map the window");
-            return false;
+            return MapOutcome::Failed;
         }
     }
-    true
+    outcome
 }
 
 #[cfg(test)]
@@ -228,16 +264,22 @@ mod tests {
     use std::collections::BTreeSet;
     use std::time::{Duration, Instant};
 
-    /// A front-end that refuses overlapping maps, like QEMU.
+    /// A front-end that refuses overlapping maps, like QEMU, and (when
+    /// given a mapper) sends a new memory table while it maps, as QEMU
+    /// does.
     #[derive(Default)]
     struct FakeFrontend {
         maps: Mutex<BTreeSet<u64>>,
         requests: AtomicU64,
+        restart_during_map: Mutex<Option<Arc<Mapper>>>,
     }
 
     impl ShmemChannel for FakeFrontend {
         fn map(&self, req: &VhostUserMMap, _w: &Window) -> std::io::Result<()> {
             self.requests.fetch_add(1, Ordering::Relaxed);
+            if let Some(m) = self.restart_during_map.lock().as_ref() {
+                m.start();
+            }
             if self.maps.lock().insert(req.shm_offset) {
                 Ok(())
             } else {
@@ -282,7 +324,16 @@ mod tests {
         let w = Arc::new(Window::new(1 << 20).unwrap());
         let changes = Arc::new(Mutex::new(Vec::new()));
         let c2 = changes.clone();
-        let m = Mapper::spawn(w, move |v| c2.lock().push(v)).unwrap();
+        let resets = Arc::new(AtomicU64::new(0));
+        let r2 = resets.clone();
+        let m = Mapper::spawn(
+            w,
+            move |v| c2.lock().push(v),
+            move || {
+                r2.fetch_add(1, Ordering::Relaxed);
+            },
+        )
+        .unwrap();
         let fe = Arc::new(FakeFrontend::default());
         // No mapping before a start.
         m.set_channel(Some(fe.clone()));
@@ -301,14 +352,31 @@ mod tests {
         m.start();
         wait_for(|| m.is_mapped());
         assert_eq!(fe.maps.lock().len(), 1);
+        assert_eq!(resets.load(Ordering::Relaxed), 0, "a pause is no reset");
         // A reset drops the front-end's mappings: the next start maps.
         m.stop();
         fe.maps.lock().clear();
         m.start();
         wait_for(|| m.is_mapped());
+        assert_eq!(resets.load(Ordering::Relaxed), 1);
         assert_eq!(*changes.lock(), vec![true, false, true, false, true]);
         m.set_channel(None);
         assert!(!m.is_mapped());
         assert_eq!(m.stats().map_failures, 0);
+    }
+
+    #[test]
+    fn a_start_while_mapping_does_not_map_twice() {
+        let w = Arc::new(Window::new(1 << 20).unwrap());
+        let m = Arc::new(Mapper::spawn(w, |_| {}, || {}).unwrap());
+        let fe = Arc::new(FakeFrontend::default());
+        *fe.restart_during_map.lock() = Some(m.clone());
+        m.set_channel(Some(fe.clone()));
+        m.start();
+        wait_for(|| m.is_mapped());
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(fe.requests.load(Ordering::Relaxed), 1);
+        *fe.restart_during_map.lock() = None;
+        m.set_channel(None);
     }
 }

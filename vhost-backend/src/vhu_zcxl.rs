@@ -111,10 +111,20 @@ impl ZcxlBackend {
             ev.poke();
         })));
         let ev = events.clone();
-        let mapper = Mapper::spawn(window.clone(), move |mapped| {
-            ev.mapped.store(mapped, Ordering::Release);
-            ev.poke();
-        })?;
+        let (d, w, t, e) = (
+            device.clone(),
+            window.clone(),
+            tracker.clone(),
+            events.clone(),
+        );
+        let mapper = Mapper::spawn(
+            window.clone(),
+            move |mapped| {
+                ev.mapped.store(mapped, Ordering::Release);
+                ev.poke();
+            },
+            move || reset_model(&d, &w, &t, &e),
+        )?;
         let queues = 2 + usize::from(settings.data_queues);
         Ok(Self {
             service: PageService {
@@ -171,19 +181,11 @@ impl ZcxlBackend {
         self.reset_state();
     }
 
-    /// Device reset: model, window, tracking and event state.
+    /// Device reset: mappings, model, window, tracking and event state.
     fn reset_state(&self) {
         self.mapper.stop();
-        self.device.reset();
-        if let Err(e) = self.service.window.clear() {
-            tracing::error!("emptying the window: {e}");
-        }
-        self.service.tracker.reset();
-        *self.events.last.lock() = None;
-        self.events.due.store(false, Ordering::Release);
-        self.events
-            .pressure
-            .store(self.device.media().under_pressure(), Ordering::Release);
+        let s = &self.service;
+        reset_model(&self.device, &s.window, &s.tracker, &self.events);
     }
 
     /// Pokes the event queue if the pressure state moved since we last
@@ -317,6 +319,21 @@ impl ZcxlBackend {
             }
         }
     }
+}
+
+/// Returns the device model, the window contents, the page tracking and
+/// the event state to their power-on state.
+fn reset_model(device: &Device, window: &Window, tracker: &PageTracker, events: &EventState) {
+    device.reset();
+    if let Err(e) = window.clear() {
+        tracing::error!("emptying the window: {e}");
+    }
+    tracker.reset();
+    *events.last.lock() = None;
+    events.due.store(false, Ordering::Release);
+    events
+        .pressure
+        .store(device.media().under_pressure(), Ordering::Release);
 }
 
 impl VhostUserBackend for ZcxlBackend {
