@@ -84,7 +84,11 @@ impl Runtime {
 
     /// Stops everything: wakes the accept calls and ends the session.
     pub fn request_shutdown(&self) {
-        self.shutdown.store(true, Ordering::Release);
+        // Only the first request touches the fds: later ones may come after
+        // the threads that owned them ended and the numbers were reused.
+        if self.shutdown.swap(true, Ordering::AcqRel) {
+            return;
+        }
         for &fd in self.listeners.lock().iter() {
             // SAFETY: shutdown() on a listening socket we own wakes threads
             // blocked in accept() on it; the fd stays open until the
@@ -170,9 +174,9 @@ pub fn bind_socket(path: &Path, mode: u32) -> Result<UnixListener, Error> {
     Ok(listener)
 }
 
-/// Blocks SIGINT and SIGTERM in this thread (and every thread it spawns
-/// afterwards) and returns a thread that waits for them.
-fn spawn_signal_thread(rt: Arc<Runtime>) -> Result<(), Error> {
+/// Blocks SIGINT and SIGTERM in the calling thread, so that threads it
+/// spawns afterwards inherit the mask, and returns the set.
+fn block_signals() -> Result<libc::sigset_t, Error> {
     // SAFETY: sigset_t is plain data; sigemptyset/sigaddset initialise it.
     let set = unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -189,23 +193,19 @@ fn spawn_signal_thread(rt: Arc<Runtime>) -> Result<(), Error> {
             source: std::io::Error::from_raw_os_error(rc),
         });
     }
-    std::thread::Builder::new()
-        .name("zcxl-signals".into())
-        .spawn(move || loop {
-            let mut sig = 0;
-            // SAFETY: waits for one of the blocked signals in `set`; `sig`
-            // is a valid out-pointer.
-            if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
-                tracing::info!(signal = sig, "shutting down");
-                rt.request_shutdown();
-                return;
-            }
-        })
-        .map_err(|source| Error::Io {
-            what: "starting the signal thread",
-            source,
-        })?;
-    Ok(())
+    Ok(set)
+}
+
+/// Waits for one of the signals in `set`.
+fn wait_for_signal(set: &libc::sigset_t) -> i32 {
+    loop {
+        let mut sig = 0;
+        // SAFETY: waits for one of the blocked signals in `set`; `sig` is a
+        // valid out-pointer.
+        if unsafe { libc::sigwait(set, &mut sig) } == 0 {
+            return sig;
+        }
+    }
 }
 
 /// Writes the stats file atomically (temporary file + rename), 0600.
@@ -257,7 +257,12 @@ fn spawn_control(rt: Arc<Runtime>, listener: UnixListener) -> std::io::Result<()
                 if rt.shutting_down() {
                     return;
                 }
-                let Ok(mut conn) = conn else { continue };
+                let Ok(mut conn) = conn else {
+                    if rt.shutting_down() {
+                        return;
+                    }
+                    continue;
+                };
                 let body = serde_json::to_vec_pretty(&rt.stats()).unwrap_or_default();
                 if let Err(e) = conn.write_all(&body).and_then(|_| conn.write_all(b"\n")) {
                     tracing::debug!("stats client went away: {e}");
@@ -282,15 +287,56 @@ pub fn query_stats(socket: &Path) -> Result<String, Error> {
     Ok(out)
 }
 
-/// Runs the daemon until SIGINT/SIGTERM.
-pub fn run(cfg: Config) -> Result<(), Error> {
-    // SAFETY: umask only changes this process's file creation mask. Files
-    // and sockets we create are owner-only unless asked otherwise.
-    unsafe { libc::umask(0o077) };
+/// A daemon running in this process.
+pub struct Handle {
+    rt: Arc<Runtime>,
+    thread: Option<std::thread::JoinHandle<Result<(), Error>>>,
+    cfg: Config,
+}
+
+impl Handle {
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.rt
+    }
+
+    /// Stops the daemon and waits for it; removes its sockets.
+    pub fn shutdown(mut self) -> Result<(), Error> {
+        self.rt.request_shutdown();
+        self.finish()
+    }
+
+    fn finish(&mut self) -> Result<(), Error> {
+        let result = match self.thread.take().map(|t| t.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(Error::VhostUser("the serving thread panicked".into())),
+            None => Ok(()),
+        };
+        let _ = std::fs::remove_file(&self.cfg.socket_path);
+        let _ = std::fs::remove_file(control_path(&self.cfg.socket_path));
+        if let Some(path) = &self.cfg.stats {
+            if let Err(e) = write_stats(path, &self.rt.stats()) {
+                tracing::warn!("writing {}: {e}", path.display());
+            }
+        }
+        result
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            self.rt.request_shutdown();
+            let _ = self.finish();
+        }
+    }
+}
+
+/// Builds everything, binds the sockets and starts serving on a thread.
+/// Errors in the configuration or the sockets are returned here.
+pub fn spawn(cfg: Config) -> Result<Handle, Error> {
     let backend = build_backend(&cfg)?;
     let socket = bind_socket(&cfg.socket_path, cfg.socket_mode)?;
-    let control_file = control_path(&cfg.socket_path);
-    let control = match bind_socket(&control_file, 0o600) {
+    let control = match bind_socket(&control_path(&cfg.socket_path), 0o600) {
         Ok(c) => c,
         Err(e) => {
             let _ = std::fs::remove_file(&cfg.socket_path);
@@ -304,7 +350,7 @@ pub fn run(cfg: Config) -> Result<(), Error> {
         ))
     });
     let rt = Arc::new(Runtime {
-        backend: backend.clone(),
+        backend,
         scanner: scanner.clone(),
         connected: AtomicBool::new(false),
         connections: AtomicU64::new(0),
@@ -312,15 +358,42 @@ pub fn run(cfg: Config) -> Result<(), Error> {
         session: Mutex::new(None),
         listeners: Mutex::new(vec![socket.as_raw_fd(), control.as_raw_fd()]),
     });
-    let result = serve(&cfg, &rt, socket, control, scanner);
-    let _ = std::fs::remove_file(&cfg.socket_path);
-    let _ = std::fs::remove_file(&control_file);
-    if let Some(path) = &cfg.stats {
-        if let Err(e) = write_stats(path, &rt.stats()) {
-            tracing::warn!("writing {}: {e}", path.display());
-        }
-    }
-    result
+    let (rt2, cfg2) = (rt.clone(), cfg.clone());
+    let thread = std::thread::Builder::new()
+        .name("zcxl-serve".into())
+        .spawn(move || serve(&cfg2, &rt2, socket, control, scanner))
+        .map_err(|source| Error::Io {
+            what: "starting the serving thread",
+            source,
+        })?;
+    Ok(Handle {
+        rt,
+        thread: Some(thread),
+        cfg,
+    })
+}
+
+/// Runs the daemon until SIGINT/SIGTERM.
+pub fn run(cfg: Config) -> Result<(), Error> {
+    // SAFETY: umask only changes this process's file creation mask. Files
+    // and sockets we create are owner-only unless asked otherwise.
+    unsafe { libc::umask(0o077) };
+    let set = block_signals()?;
+    let handle = spawn(cfg)?;
+    let rt = handle.runtime().clone();
+    std::thread::Builder::new()
+        .name("zcxl-signals".into())
+        .spawn(move || {
+            let sig = wait_for_signal(&set);
+            tracing::info!(signal = sig, "shutting down");
+            rt.request_shutdown();
+        })
+        .map_err(|source| Error::Io {
+            what: "starting the signal thread",
+            source,
+        })?;
+    let mut handle = handle;
+    handle.finish()
 }
 
 fn serve(
@@ -331,7 +404,6 @@ fn serve(
     scanner: Option<Arc<Scanner>>,
 ) -> Result<(), Error> {
     let io = |what| move |source| Error::Io { what, source };
-    spawn_signal_thread(rt.clone())?;
     spawn_control(rt.clone(), control).map_err(io("starting the control thread"))?;
     if let Some(path) = &cfg.stats {
         write_stats(path, &rt.stats()).map_err(|source| Error::StatsFile {
@@ -389,10 +461,10 @@ fn serve(
             Err(e) => tracing::info!("front-end connection ended: {e}"),
         }
         *rt.session.lock() = None;
-        rt.connected.store(false, Ordering::Relaxed);
         // Dropping the daemon stops and joins its worker threads.
         drop(daemon);
         backend.disconnected();
+        rt.connected.store(false, Ordering::Release);
     }
     Ok(())
 }

@@ -81,13 +81,18 @@ pub fn data<M: GuestMemory>(chain: &Chain, mem: &M, service: &PageService) -> (u
     }
 }
 
+/// Whether a posted event buffer can hold a report: only device-writable
+/// descriptors, at least 8 bytes.
+pub fn event_buffer_ok(chain: &Chain) -> bool {
+    chain.shape_error.is_none()
+        && chain.readable.is_empty()
+        && chain.writable_len() >= EVENT_REPORT_LEN as u64
+}
+
 /// Events (queue 1): writes `report` into a posted buffer. `None` when the
 /// buffer cannot hold one (it is then completed empty).
 pub fn event<M: GuestMemory>(chain: &Chain, mem: &M, report: EventReport) -> Option<u32> {
-    if chain.shape_error.is_some()
-        || !chain.readable.is_empty()
-        || chain.writable_len() < EVENT_REPORT_LEN as u64
-    {
+    if !event_buffer_ok(chain) {
         return None;
     }
     chain.write(mem, report.as_slice()).ok()

@@ -13,6 +13,7 @@ use crate::virtio_zcxl::{
 };
 use crate::window::Window;
 use parking_lot::{Mutex, RwLock};
+use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -54,6 +55,9 @@ struct EventState {
     last: Mutex<Option<(u32, u32)>>,
     mapped: AtomicBool,
     pressure: AtomicBool,
+    /// Posted buffers waiting for a report (only worker thread 0 and
+    /// lifecycle handlers touch them).
+    held: Mutex<VecDeque<Chain>>,
 }
 
 impl EventState {
@@ -104,6 +108,7 @@ impl ZcxlBackend {
             last: Mutex::new(None),
             mapped: AtomicBool::new(false),
             pressure: AtomicBool::new(m.under_pressure()),
+            held: Mutex::new(VecDeque::new()),
         });
         let ev = events.clone();
         device.set_event_notifier(Some(Arc::new(move |_log| {
@@ -184,6 +189,9 @@ impl ZcxlBackend {
     /// Device reset: mappings, model, window, tracking and event state.
     fn reset_state(&self) {
         self.mapper.stop();
+        // Buffers posted before a front-end reset are gone with its rings.
+        // (A reset found at the next start keeps the new ones.)
+        self.events.held.lock().clear();
         let s = &self.service;
         reset_model(&self.device, &s.window, &s.tracker, &self.events);
     }
@@ -282,7 +290,9 @@ impl ZcxlBackend {
         }
     }
 
-    /// Completes one posted event buffer if a report is due.
+    /// Takes every posted event buffer (completing at once those that
+    /// cannot hold a report), and completes the oldest held buffer if a
+    /// report is due.
     fn serve_events(&self, vring: &VringRwLock) {
         {
             let state = vring.get_ref();
@@ -292,27 +302,37 @@ impl ZcxlBackend {
         }
         let Some(mem) = self.memory() else { return };
         let guard = mem.memory();
+        let mut held = self.events.held.lock();
         loop {
-            let now = self.current_report();
-            let due =
-                self.events.due.load(Ordering::Acquire) || *self.events.last.lock() != Some(now);
-            if !due {
-                return;
-            }
             let chain = vring
                 .get_mut()
                 .get_queue_mut()
                 .pop_descriptor_chain(guard.clone());
-            let Some(chain) = chain else { return };
+            let Some(chain) = chain else { break };
             let chain = Chain::collect(chain);
+            if queues::event_buffer_ok(&chain) {
+                held.push_back(chain);
+            } else {
+                self.counters[EVENTS_QUEUE].record(Outcome::Rejected);
+                self.complete(vring, chain.head, 0, EVENTS_QUEUE);
+            }
+        }
+        let now = self.current_report();
+        let due = self.events.due.load(Ordering::Acquire) || *self.events.last.lock() != Some(now);
+        if !due {
+            return;
+        }
+        while let Some(chain) = held.pop_front() {
             match queues::event(&chain, &*guard, EventReport::new(now.0, now.1)) {
                 Some(len) => {
                     self.events.due.store(false, Ordering::Release);
                     *self.events.last.lock() = Some(now);
                     self.counters[EVENTS_QUEUE].record(Outcome::Done);
                     self.complete(vring, chain.head, len, EVENTS_QUEUE);
+                    return;
                 }
                 None => {
+                    // Its buffer left guest memory since it was posted.
                     self.counters[EVENTS_QUEUE].record(Outcome::Rejected);
                     self.complete(vring, chain.head, 0, EVENTS_QUEUE);
                 }
@@ -424,6 +444,10 @@ impl VhostUserBackend for ZcxlBackend {
         tracing::debug!(queue_index, "vring stopped");
         self.mapper.stop();
         *self.events.last.lock() = None;
+        if queue_index as usize == EVENTS_QUEUE {
+            // The driver owns those buffers again.
+            self.events.held.lock().clear();
+        }
         Ok(())
     }
 
