@@ -12,18 +12,7 @@ use zcxl_device::codec::CompressionPolicy;
 use zcxl_device::events::EventLogs;
 use zcxl_device::media::{Media, WatermarkConfig};
 use zcxl_device::{Geometry, CAPACITY_UNIT};
-use zcxl_vhost::virtio_zcxl::{DataOp, DataRequest, PageRange};
-
-fn hint(op: DataOp, ranges: &[(u64, u32)]) -> Vec<u8> {
-    DataRequest {
-        op,
-        ranges: ranges
-            .iter()
-            .map(|&(dpa, pages)| PageRange { dpa, pages })
-            .collect(),
-    }
-    .encode()
-}
+use zcxl_vhost::virtio_zcxl::DataOp;
 
 #[test]
 fn handshake_config_shared_memory_and_mapping_after_start() {
@@ -136,7 +125,7 @@ fn write_hints_and_discards_account_exactly() {
         pages.push((dpa, 1));
     }
     for chunk in pages.chunks(16) {
-        let st = g.data(2, &hint(DataOp::WriteHint, chunk), chunk.len());
+        let st = g.data(2, &data_request(DataOp::WriteHint, chunk), chunk.len());
         assert_eq!(st, vec![0; chunk.len()]);
     }
     let stats = d.runtime().stats().media;
@@ -145,7 +134,7 @@ fn write_hints_and_discards_account_exactly() {
     assert_eq!(stats.blob_bytes, want.blob_bytes);
     assert_eq!(stats.pages, want.pages);
     // Discard half, in one multi-page range per request.
-    let st = g.data(2, &hint(DataOp::Discard, &[(0, 30)]), 1);
+    let st = g.data(2, &data_request(DataOp::Discard, &[(0, 30)]), 1);
     assert_eq!(st, vec![0]);
     model.discard(0, 30 * 4096).unwrap();
     let stats = d.runtime().stats().media;
@@ -153,7 +142,7 @@ fn write_hints_and_discards_account_exactly() {
     assert_eq!(stats.discarded_pages, model.stats().discarded_pages);
     assert_eq!(g.read_window(0x3000, 8), vec![0; 8], "discarded reads zero");
     // read-prepare in shadow mode only checks poison.
-    let st = g.data(2, &hint(DataOp::ReadPrepare, &[(0x1e000, 3)]), 1);
+    let st = g.data(2, &data_request(DataOp::ReadPrepare, &[(0x1e000, 3)]), 1);
     assert_eq!(st, vec![0]);
     let q = &d.runtime().stats().queues[2];
     assert_eq!((q.name.as_str(), q.requests, q.rejected), ("data0", 5, 0));
@@ -193,7 +182,10 @@ fn watermark_crossings_complete_event_buffers() {
     let ev = loop {
         let dpa = n * 4096;
         g.write_window(dpa, &random_page(n));
-        assert_eq!(g.data(2, &hint(DataOp::WriteHint, &[(dpa, 1)]), 1), vec![0]);
+        assert_eq!(
+            g.data(2, &data_request(DataOp::WriteHint, &[(dpa, 1)]), 1),
+            vec![0]
+        );
         n += 1;
         if let Some((_, len)) = g.try_wait_used(1, Duration::from_millis(0)) {
             assert_eq!(len, 8);
@@ -226,7 +218,10 @@ fn reset_disconnect_and_reconnect() {
     let mut g = Guest::connect(&sock, 3);
     g.start();
     g.write_window(0, &text_page(1));
-    assert_eq!(g.data(2, &hint(DataOp::WriteHint, &[(0, 1)]), 1), vec![0]);
+    assert_eq!(
+        g.data(2, &data_request(DataOp::WriteHint, &[(0, 1)]), 1),
+        vec![0]
+    );
     assert!(d.runtime().stats().media.used_bytes > 0);
     // A pause: stop and start; the front-end keeps its mappings.
     g.stop();
@@ -255,7 +250,10 @@ fn reset_disconnect_and_reconnect() {
     assert_eq!(g.read_window(0, 7), vec![0; 7]);
     // Disconnect: the daemon resets and takes the next front-end.
     g.write_window(0, &text_page(2));
-    assert_eq!(g.data(2, &hint(DataOp::WriteHint, &[(0, 1)]), 1), vec![0]);
+    assert_eq!(
+        g.data(2, &data_request(DataOp::WriteHint, &[(0, 1)]), 1),
+        vec![0]
+    );
     drop(g);
     wait_until(|| !d.runtime().stats().connected);
     assert_eq!(d.runtime().stats().media.used_bytes, 0);
@@ -290,13 +288,13 @@ fn compressed_backing_releases_restores_and_catches_lost_pages() {
     g.write_window(0x10000, &page);
     g.write_window(0x11000, &page);
     assert_eq!(
-        g.data(2, &hint(DataOp::WriteHint, &[(0x10000, 2)]), 1),
+        g.data(2, &data_request(DataOp::WriteHint, &[(0x10000, 2)]), 1),
         vec![0]
     );
     assert_eq!(d.runtime().stats().released_pages, 2);
     // Read-prepare restores the content.
     assert_eq!(
-        g.data(2, &hint(DataOp::ReadPrepare, &[(0x10000, 1)]), 1),
+        g.data(2, &data_request(DataOp::ReadPrepare, &[(0x10000, 1)]), 1),
         vec![0]
     );
     assert_eq!(g.read_window(0x10000, 4096), page);
@@ -304,7 +302,7 @@ fn compressed_backing_releases_restores_and_catches_lost_pages() {
     let _ = g.read_window(0x11000, 8);
     wait_until(|| d.runtime().stats().scanner.pages_lost == 1);
     assert_eq!(
-        g.data(2, &hint(DataOp::ReadPrepare, &[(0x11000, 1)]), 1),
+        g.data(2, &data_request(DataOp::ReadPrepare, &[(0x11000, 1)]), 1),
         vec![3]
     );
     let s = d.runtime().stats();
@@ -324,7 +322,7 @@ fn shadow_scanner_stores_pages_changed_without_hints() {
     // A hinted page is not stored twice.
     g.write_window(0x50000, &random_page(3));
     assert_eq!(
-        g.data(2, &hint(DataOp::WriteHint, &[(0x50000, 1)]), 1),
+        g.data(2, &data_request(DataOp::WriteHint, &[(0x50000, 1)]), 1),
         vec![0]
     );
     let stores = d.runtime().stats().media.stores;

@@ -4,20 +4,9 @@
 mod common;
 
 use common::*;
-use zcxl_vhost::virtio_zcxl::{DataOp, DataRequest, PageRange};
+use zcxl_vhost::virtio_zcxl::DataOp;
 
 const OUTSIDE: u64 = 1 << 40;
-
-fn req(op: DataOp, ranges: &[(u64, u32)]) -> Vec<u8> {
-    DataRequest {
-        op,
-        ranges: ranges
-            .iter()
-            .map(|&(dpa, pages)| PageRange { dpa, pages })
-            .collect(),
-    }
-    .encode()
-}
 
 /// Status bytes written by the last completion on `q` into `inb`.
 fn statuses(g: &mut Guest, q: usize, inb: Buf) -> Vec<u8> {
@@ -31,13 +20,13 @@ fn malformed_data_requests_get_statuses_and_the_queue_goes_on() {
     let d = start_daemon(&dir, &["-c", "256M", "-m", "64M", "--scan-interval", "0"]);
     let mut g = Guest::connect(&dir.path().join("zcxl.sock"), 3);
     g.start();
-    let good = req(DataOp::WriteHint, &[(0, 1)]);
+    let good = data_request(DataOp::WriteHint, &[(0, 1)]);
 
     // Ranges the window does not hold, misaligned or empty: status 1 each,
     // and the good range between them is still done.
     let st = g.data(
         2,
-        &req(
+        &data_request(
             DataOp::WriteHint,
             &[
                 (256 << 20, 1),
@@ -53,7 +42,7 @@ fn malformed_data_requests_get_statuses_and_the_queue_goes_on() {
     assert_eq!(st, vec![1, 0, 1, 1, 1, 1]);
     // Unknown operation: 4 per range.
     assert_eq!(
-        g.data(2, &req(DataOp::Unknown(9), &[(0, 1), (0, 1)]), 2),
+        g.data(2, &data_request(DataOp::Unknown(9), &[(0, 1), (0, 1)]), 2),
         vec![4, 4]
     );
     // n = 0, reserved bits, short and long readable parts: 5.
@@ -68,7 +57,7 @@ fn malformed_data_requests_get_statuses_and_the_queue_goes_on() {
     long.extend_from_slice(&[0; 16]);
     assert_eq!(g.data(2, &long, 4), vec![5]);
     // Too few writable bytes for the ranges.
-    let two = req(DataOp::WriteHint, &[(0, 1), (0x1000, 1)]);
+    let two = data_request(DataOp::WriteHint, &[(0, 1), (0x1000, 1)]);
     assert_eq!(g.data(2, &two, 1), vec![5]);
 
     // Wrong direction: readable after writable.

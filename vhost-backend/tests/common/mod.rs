@@ -498,3 +498,16 @@ pub fn random_page(seed: u64) -> Vec<u8> {
     }
     v
 }
+
+/// A data-queue request of `op` over `(dpa, pages)` ranges.
+pub fn data_request(op: zcxl_vhost::virtio_zcxl::DataOp, ranges: &[(u64, u32)]) -> Vec<u8> {
+    use zcxl_vhost::virtio_zcxl::{DataRequest, PageRange};
+    DataRequest {
+        op,
+        ranges: ranges
+            .iter()
+            .map(|&(dpa, pages)| PageRange { dpa, pages })
+            .collect(),
+    }
+    .encode()
+}
