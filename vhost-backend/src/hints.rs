@@ -16,6 +16,9 @@ pub struct PageService {
     pub window: Arc<Window>,
     pub tracker: Arc<PageTracker>,
     pub backing: BackingMode,
+    /// Remember each stored page's hash for the shadow scanner (off when
+    /// there is no scanner: it costs a pass over the page).
+    pub hash_pages: bool,
 }
 
 impl PageService {
@@ -87,7 +90,9 @@ impl PageService {
                 RangeStatus::DeviceError
             }
         };
-        self.tracker.set_hash(page, page_hash(buf));
+        if self.hash_pages {
+            self.tracker.set_hash(page, page_hash(buf));
+        }
         if status == RangeStatus::Ok && self.backing == BackingMode::Compressed {
             if let Err(e) = self.window.punch(dpa, PAGE) {
                 tracing::error!(dpa, "releasing the page: {e}");

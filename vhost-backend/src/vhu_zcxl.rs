@@ -137,6 +137,7 @@ impl ZcxlBackend {
                 window,
                 tracker,
                 backing: settings.backing,
+                hash_pages: settings.scan_interval_ms > 0,
             },
             config,
             device,

@@ -24,6 +24,7 @@ fn services() -> &'static [PageService; 2] {
             window: Arc::new(Window::new(CAPACITY_UNIT).expect("window")),
             tracker: Arc::new(PageTracker::new(CAPACITY_UNIT / PAGE_SIZE as u64)),
             backing,
+            hash_pages: true,
         })
     })
 }
