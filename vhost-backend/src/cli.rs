@@ -37,6 +37,8 @@ pub enum Error {
     QueueSize(u16),
     #[error("--virtio-id 0 is not a virtio device ID; use an ID QEMU knows, e.g. the default 6")]
     VirtioId,
+    #[error("--backing compressed needs the scanner to catch pages touched without read-prepare; give --scan-interval a value above 0")]
+    CompressedWithoutScanner,
     #[error("--socket-mode {0}: give an octal permission such as 600 or 660")]
     SocketMode(String),
     #[error("socket {0} is in use by a running back-end; stop it or choose another --socket-path")]
@@ -313,6 +315,9 @@ impl DaemonArgs {
         if self.virtio_id == 0 {
             return Err(Error::VirtioId);
         }
+        if self.backing == BackingMode::Compressed && self.scan_interval == 0 {
+            return Err(Error::CompressedWithoutScanner);
+        }
         let socket_mode = u32::from_str_radix(&self.socket_mode, 8)
             .ok()
             .filter(|m| *m <= 0o777)
@@ -456,6 +461,19 @@ mod tests {
             ),
             (&["-c", "1G", "-m", "1G", "--codec", "gzip"], "choose lz4"),
             (&["-c", "lots", "-m", "1G"], "not a size"),
+            (
+                &[
+                    "-c",
+                    "1G",
+                    "-m",
+                    "1G",
+                    "--backing",
+                    "compressed",
+                    "--scan-interval",
+                    "0",
+                ],
+                "--scan-interval a value above 0",
+            ),
         ];
         for (a, want) in cases {
             let err = args(a).unwrap_err();
