@@ -15,9 +15,11 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/numa.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
+#include <uapi/linux/virtio_pci.h>
 
 #include "core.h"
 #include "uapi/linux/zcxl.h"
@@ -91,6 +93,35 @@ void zcxl_mark_failed(struct zcxl_dev *zd, const char *why)
 	schedule_work(&zd->failed_work);
 }
 
+/*
+ * Reading past a virtio-pci device's config space is a BUG() in the
+ * transport, and virtio_id= can point the driver at any device type: look
+ * at the length of the device-config capability before reading anything.
+ */
+static bool zcxl_config_fits(struct virtio_device *vdev)
+{
+	struct pci_dev *pdev;
+	u8 pos, type;
+	u32 len;
+
+	if (!vdev->dev.parent || !dev_is_pci(vdev->dev.parent))
+		return true;
+	pdev = to_pci_dev(vdev->dev.parent);
+	for (pos = pci_find_capability(pdev, PCI_CAP_ID_VNDR); pos;
+	     pos = pci_find_next_capability(pdev, pos, PCI_CAP_ID_VNDR)) {
+		pci_read_config_byte(pdev, pos +
+				     offsetof(struct virtio_pci_cap, cfg_type),
+				     &type);
+		if (type != VIRTIO_PCI_CAP_DEVICE_CFG)
+			continue;
+		pci_read_config_dword(pdev, pos +
+				      offsetof(struct virtio_pci_cap, length),
+				      &len);
+		return len >= sizeof(struct zcxl_virtio_config);
+	}
+	return false;
+}
+
 #define ZCXL_CREAD(zd, field, ptr)					\
 	virtio_cread_le((zd)->vdev, struct zcxl_virtio_config, field, ptr)
 
@@ -103,6 +134,11 @@ static int zcxl_read_config(struct zcxl_dev *zd)
 
 	if (!virtio_has_feature(zd->vdev, VIRTIO_F_VERSION_1)) {
 		dev_err(dev, "device does not offer VIRTIO_F_VERSION_1\n");
+		return -ENODEV;
+	}
+	if (!zcxl_config_fits(zd->vdev)) {
+		dev_err(dev, "config space smaller than %zu bytes: not a zcxl device\n",
+			sizeof(struct zcxl_virtio_config));
 		return -ENODEV;
 	}
 	ZCXL_CREAD(zd, magic, &magic);
