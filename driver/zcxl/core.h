@@ -21,8 +21,14 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#if IS_ENABLED(CONFIG_ZSWAP_PROVIDERS)
+#include <linux/zswap.h>
+#endif
+
 #include "wire.h"
 #include "zcxl.h"
+
+struct page;
 
 /* Module parameters (main.c) */
 extern unsigned int zcxl_timeout_ms;
@@ -134,6 +140,11 @@ struct zcxl_dev {
 	struct zcxl_batcher batch;
 	struct zcxl_window win;
 
+#if IS_ENABLED(CONFIG_ZSWAP_PROVIDERS)
+	struct zswap_provider zswap;
+	bool zswap_registered;
+#endif
+
 	/* Held for read by API and ioctl calls; remove() drains them. */
 	struct rw_semaphore users;
 	struct work_struct failed_work;
@@ -187,6 +198,7 @@ int zcxl_batcher_init(struct zcxl_dev *zd);
 void zcxl_batcher_stop(struct zcxl_dev *zd);
 int zcxl_batch_add(struct zcxl_dev *zd, enum zcxl_hint hint,
 		   unsigned long pfn, unsigned int nr_pages);
+void zcxl_batch_release(struct zcxl_dev *zd, struct page *page);
 
 /* window.c */
 int zcxl_window_find(struct zcxl_dev *zd);
@@ -201,6 +213,23 @@ void zcxl_publish(struct zcxl_dev *zd);
 void zcxl_unpublish(struct zcxl_dev *zd);
 void zcxl_notify(struct zcxl_dev *zd, enum zcxl_event event);
 void zcxl_release(struct kref *kref);
+
+/* zswap.c */
+#if IS_ENABLED(CONFIG_ZSWAP_PROVIDERS)
+void zcxl_zswap_add(struct zcxl_dev *zd);
+void zcxl_zswap_remove(struct zcxl_dev *zd);
+static inline bool zcxl_zswap_registered(struct zcxl_dev *zd)
+{
+	return zd->zswap_registered;
+}
+#else
+static inline void zcxl_zswap_add(struct zcxl_dev *zd) {}
+static inline void zcxl_zswap_remove(struct zcxl_dev *zd) {}
+static inline bool zcxl_zswap_registered(struct zcxl_dev *zd)
+{
+	return false;
+}
+#endif
 
 /* sysfs.c */
 extern const struct attribute_group *zcxl_groups[];

@@ -12,7 +12,9 @@
  * item sends them, in the order they were queued.
  */
 
+#include <linux/gfp.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/pfn.h>
 #include <linux/scatterlist.h>
@@ -35,6 +37,7 @@ struct zcxl_data_req {
 struct zcxl_batch {
 	struct list_head node;
 	enum zcxl_hint hint;
+	bool free_pages;		/* the driver owns the pages: free them */
 	unsigned int nr;
 	struct zcxl_pfn_range ranges[];
 };
@@ -211,8 +214,9 @@ int zcxl_dataq_submit(struct zcxl_dev *zd, enum zcxl_hint hint,
 	if (zcxl_failed(zd))
 		return -EIO;
 
+	/* No I/O reclaim: zswap writeback may be what waits for this. */
 	req = kmalloc(struct_size(req, ranges, nr_ranges) + nr_ranges,
-		      GFP_KERNEL);
+		      GFP_NOIO);
 	if (!req)
 		return -ENOMEM;
 	init_completion(&req->done);
@@ -274,6 +278,19 @@ void zcxl_dataq_free(struct zcxl_dev *zd)
 	zd->dq = NULL;
 }
 
+/* Frees the pages of a batch of released pages, once it was sent (or not). */
+static void zcxl_batch_free(struct zcxl_batch *bt)
+{
+	unsigned long pfn;
+	unsigned int i;
+
+	for (i = 0; bt->free_pages && i < bt->nr; i++)
+		for (pfn = bt->ranges[i].pfn;
+		     pfn < bt->ranges[i].pfn + bt->ranges[i].nr_pages; pfn++)
+			__free_page(pfn_to_page(pfn));
+	kfree(bt);
+}
+
 static void zcxl_batcher_work(struct work_struct *work)
 {
 	struct zcxl_batcher *b = container_of(work, struct zcxl_batcher, work);
@@ -301,7 +318,7 @@ static void zcxl_batcher_work(struct work_struct *work)
 					if (b->errors[i])
 						atomic64_inc(&b->failed);
 			}
-			kfree(bt);
+			zcxl_batch_free(bt);
 		}
 	}
 }
@@ -333,12 +350,72 @@ void zcxl_batcher_stop(struct zcxl_dev *zd)
 	cancel_work_sync(&b->work);
 
 	list_for_each_entry_safe(bt, tmp, &b->full, node)
-		kfree(bt);
+		zcxl_batch_free(bt);
 	INIT_LIST_HEAD(&b->full);
-	kfree(b->open);
+	if (b->open)
+		zcxl_batch_free(b->open);
 	b->open = NULL;
 	kfree(b->errors);
 	b->errors = NULL;
+}
+
+/* Queues one range; the caller checked it. */
+static int zcxl_batch_queue(struct zcxl_dev *zd, enum zcxl_hint hint,
+			    bool free_pages, unsigned long pfn,
+			    unsigned int nr_pages)
+{
+	struct zcxl_batcher *b = &zd->batch;
+	struct zcxl_pfn_range *last;
+	struct zcxl_batch *bt;
+	unsigned long flags;
+	int rc = 0;
+
+	spin_lock_irqsave(&b->lock, flags);
+	if (!b->running) {
+		rc = -ENODEV;
+		goto unlock;
+	}
+	if (zcxl_failed(zd)) {
+		rc = -EIO;
+		goto unlock;
+	}
+
+	bt = b->open;
+	if (bt && bt->hint == hint && bt->free_pages == free_pages) {
+		last = &bt->ranges[bt->nr - 1];
+		if (last->pfn + last->nr_pages == pfn &&
+		    last->nr_pages <= U32_MAX - nr_pages) {
+			last->nr_pages += nr_pages;
+			goto queue;
+		}
+	}
+	/* A different kind of hint closes the open batch: hints keep order. */
+	if (bt && (bt->hint != hint || bt->free_pages != free_pages ||
+		   bt->nr == zd->cfg.max_ranges)) {
+		list_add_tail(&bt->node, &b->full);
+		b->open = NULL;
+	}
+	if (!b->open) {
+		bt = kmalloc(struct_size(bt, ranges, zd->cfg.max_ranges),
+			     GFP_ATOMIC);
+		if (!bt) {
+			rc = -ENOMEM;
+			goto unlock;
+		}
+		bt->hint = hint;
+		bt->free_pages = free_pages;
+		bt->nr = 0;
+		b->open = bt;
+	}
+	bt = b->open;
+	bt->ranges[bt->nr].pfn = pfn;
+	bt->ranges[bt->nr].nr_pages = nr_pages;
+	bt->nr++;
+queue:
+	queue_work(system_unbound_wq, &b->work);
+unlock:
+	spin_unlock_irqrestore(&b->lock, flags);
+	return rc;
 }
 
 /**
@@ -357,58 +434,28 @@ void zcxl_batcher_stop(struct zcxl_dev *zd)
 int zcxl_batch_add(struct zcxl_dev *zd, enum zcxl_hint hint,
 		   unsigned long pfn, unsigned int nr_pages)
 {
-	struct zcxl_batcher *b = &zd->batch;
-	struct zcxl_pfn_range *last;
-	struct zcxl_batch *bt;
-	unsigned long flags;
-	int rc = 0;
-
 	if ((hint != ZCXL_HINT_WRITE && hint != ZCXL_HINT_DISCARD) ||
 	    !zcxl_range_ok(zd, pfn, nr_pages))
 		return -EINVAL;
+	return zcxl_batch_queue(zd, hint, false, pfn, nr_pages);
+}
 
-	spin_lock_irqsave(&b->lock, flags);
-	if (!b->running) {
-		rc = -ENODEV;
-		goto unlock;
-	}
-	if (zcxl_failed(zd)) {
-		rc = -EIO;
-		goto unlock;
-	}
+/**
+ * zcxl_batch_release() - discard a page the driver was given, then free it
+ * @zd: the device
+ * @page: a page in the window whose content is dead
+ *
+ * The page is freed only after its discard was sent, so it cannot be
+ * reused and hinted again before the device has dropped the old content.
+ * If no discard can be queued the page is freed at once.
+ *
+ * Context: any context.
+ */
+void zcxl_batch_release(struct zcxl_dev *zd, struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
 
-	bt = b->open;
-	if (bt && bt->hint == hint) {
-		last = &bt->ranges[bt->nr - 1];
-		if (last->pfn + last->nr_pages == pfn &&
-		    last->nr_pages <= U32_MAX - nr_pages) {
-			last->nr_pages += nr_pages;
-			goto queue;
-		}
-	}
-	/* A new hint closes the open batch: hints keep their order. */
-	if (bt && (bt->hint != hint || bt->nr == zd->cfg.max_ranges)) {
-		list_add_tail(&bt->node, &b->full);
-		b->open = NULL;
-	}
-	if (!b->open) {
-		bt = kmalloc(struct_size(bt, ranges, zd->cfg.max_ranges),
-			     GFP_ATOMIC);
-		if (!bt) {
-			rc = -ENOMEM;
-			goto unlock;
-		}
-		bt->hint = hint;
-		bt->nr = 0;
-		b->open = bt;
-	}
-	bt = b->open;
-	bt->ranges[bt->nr].pfn = pfn;
-	bt->ranges[bt->nr].nr_pages = nr_pages;
-	bt->nr++;
-queue:
-	queue_work(system_unbound_wq, &b->work);
-unlock:
-	spin_unlock_irqrestore(&b->lock, flags);
-	return rc;
+	if (WARN_ON_ONCE(!zcxl_range_ok(zd, pfn, 1)) ||
+	    zcxl_batch_queue(zd, ZCXL_HINT_DISCARD, true, pfn, 1))
+		__free_page(page);
 }

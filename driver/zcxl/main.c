@@ -366,6 +366,8 @@ static void zcxl_remove(struct virtio_device *vdev)
 
 	/* Users free their pages in the window; hints still work meanwhile. */
 	zcxl_unpublish(zd);
+	zcxl_events_disable(zd);
+	zcxl_zswap_remove(zd);
 	zcxl_notify(zd, ZCXL_EVENT_REMOVE);
 
 	set_bit(ZCXL_REMOVING, &zd->flags);
@@ -374,7 +376,6 @@ static void zcxl_remove(struct virtio_device *vdev)
 	down_write(&zd->users);
 	up_write(&zd->users);
 	zcxl_cdev_remove(zd);
-	zcxl_events_disable(zd);
 
 	if (zcxl_window_remove(zd)) {
 		zcxl_strand(zd);

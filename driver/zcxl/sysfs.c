@@ -199,6 +199,14 @@ static ssize_t window_protected_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(window_protected);
 
+static ssize_t zswap_provider_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  zcxl_zswap_registered(zcxl_from_dev(dev)));
+}
+static DEVICE_ATTR_RO(zswap_provider);
+
 static ssize_t queued_hint_failures_show(struct device *dev,
 					 struct device_attribute *attr,
 					 char *buf)
@@ -223,6 +231,7 @@ static struct attribute *zcxl_attrs[] = {
 	&dev_attr_window_start.attr,
 	&dev_attr_window_protected.attr,
 	&dev_attr_queued_hint_failures.attr,
+	&dev_attr_zswap_provider.attr,
 	NULL
 };
 

@@ -229,6 +229,7 @@ void zcxl_window_mapped(struct zcxl_dev *zd)
 	mutex_unlock(&zd->win.lock);
 
 	if (added) {
+		zcxl_zswap_add(zd);
 		zcxl_sysfs_notify(zd, "window_state");
 		zcxl_notify(zd, ZCXL_EVENT_ONLINE);
 	}
