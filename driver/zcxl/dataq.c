@@ -278,6 +278,17 @@ void zcxl_dataq_free(struct zcxl_dev *zd)
 	zd->dq = NULL;
 }
 
+/*
+ * Batches are allocated in atomic context, often under memory pressure:
+ * keep each within one page.
+ */
+static unsigned int zcxl_batch_room(struct zcxl_dev *zd)
+{
+	return min_t(unsigned int, zd->cfg.max_ranges,
+		     (PAGE_SIZE - sizeof(struct zcxl_batch)) /
+		     sizeof(struct zcxl_pfn_range));
+}
+
 /* Frees the pages of a batch of released pages, once it was sent (or not). */
 static void zcxl_batch_free(struct zcxl_batch *bt)
 {
@@ -391,13 +402,13 @@ static int zcxl_batch_queue(struct zcxl_dev *zd, enum zcxl_hint hint,
 	}
 	/* A different kind of hint closes the open batch: hints keep order. */
 	if (bt && (bt->hint != hint || bt->free_pages != free_pages ||
-		   bt->nr == zd->cfg.max_ranges)) {
+		   bt->nr == zcxl_batch_room(zd))) {
 		list_add_tail(&bt->node, &b->full);
 		b->open = NULL;
 	}
 	if (!b->open) {
-		bt = kmalloc(struct_size(bt, ranges, zd->cfg.max_ranges),
-			     GFP_ATOMIC);
+		bt = kmalloc(struct_size(bt, ranges, zcxl_batch_room(zd)),
+			     GFP_ATOMIC | __GFP_NOWARN);
 		if (!bt) {
 			rc = -ENOMEM;
 			goto unlock;
@@ -412,7 +423,7 @@ static int zcxl_batch_queue(struct zcxl_dev *zd, enum zcxl_hint hint,
 	bt->ranges[bt->nr].nr_pages = nr_pages;
 	bt->nr++;
 queue:
-	queue_work(system_unbound_wq, &b->work);
+	queue_work(system_dfl_wq, &b->work);
 unlock:
 	spin_unlock_irqrestore(&b->lock, flags);
 	return rc;

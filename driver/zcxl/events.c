@@ -66,7 +66,7 @@ void zcxl_events_done(struct virtqueue *vq)
 	if (kick)
 		virtqueue_kick(vq);
 	if (got && ev->running)
-		queue_work(system_long_wq, &ev->work);
+		queue_work(system_dfl_long_wq, &ev->work);
 	spin_unlock_irqrestore(&ev->lock, flags);
 }
 
@@ -310,7 +310,7 @@ void zcxl_events_enable(struct zcxl_dev *zd)
 	spin_lock_irq(&ev->lock);
 	ev->running = true;
 	ev->pending_logs |= GENMASK(ZCXL_NR_EVENT_LOGS - 1, 0);
-	queue_work(system_long_wq, &ev->work);
+	queue_work(system_dfl_long_wq, &ev->work);
 	spin_unlock_irq(&ev->lock);
 }
 

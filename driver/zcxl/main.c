@@ -90,7 +90,7 @@ void zcxl_mark_failed(struct zcxl_dev *zd, const char *why)
 		return;
 	dev_err(zcxl_to_dev(zd), "device failed (%s): no longer used\n", why);
 	zcxl_dataq_wake(zd);
-	schedule_work(&zd->failed_work);
+	queue_work(system_dfl_wq, &zd->failed_work);
 }
 
 /*

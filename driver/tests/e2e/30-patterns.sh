@@ -18,6 +18,7 @@ stat() {
 }
 
 before=$(zcxl-cci -d "$cdev" stats) || fail "Get Compression Statistics"
+queued_failures=$(cat "$d/queued_hint_failures")
 dmesg -c >/dev/null
 insmod "$ZCXL_BIN/zcxl_test.ko" node="$ZCXL_NODE" pages=$PAGES ||
 	fail "zcxl_test: $(dmesg | grep zcxl_test)"
@@ -33,6 +34,8 @@ for class in zero same_filled compressed raw; do
 		fail "pages_$class grew by $(delta pages_$class), expected $PAGES"
 done
 [ "$(delta pages_poisoned)" = 0 ] || fail "pages_poisoned grew by $(delta pages_poisoned)"
+[ "$(cat "$d/queued_hint_failures")" = "$queued_failures" ] ||
+	fail "queued hints failed: $(cat "$d/queued_hint_failures")"
 
 used=$(delta media_used)
 blobs=$(delta live_blob_bytes)

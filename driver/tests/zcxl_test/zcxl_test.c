@@ -5,7 +5,9 @@
  *
  * On load it allocates `pages` pages of each pattern class on node `node`
  * (the window's node), fills them — all zero, one repeated 64-bit word,
- * English-like text, random bytes — sends write-hints through the zcxl API,
+ * English-like text, random bytes — sends write-hints through the zcxl API
+ * (zero and same-filled pages synchronously in batches, text and random
+ * pages queued one by one from atomic context, then flushed),
  * read-prepares them and compares every byte with a fresh copy of its
  * pattern. Loading fails with -EIO on any mismatch or refused hint. The
  * pages stay allocated, so the device's statistics can be checked, until
@@ -18,6 +20,7 @@
 
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/irqflags.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -161,6 +164,24 @@ out:
 	return rc;
 }
 
+/* Queues write-hints for held[first .. first + n) with interrupts off. */
+static int queue_write_hints(unsigned long first, unsigned long n)
+{
+	unsigned long i, flags;
+	int rc = 0;
+
+	for (i = 0; i < n && !rc; i++) {
+		local_irq_save(flags);
+		rc = zcxl_queue_hint(zd, ZCXL_HINT_WRITE,
+				     page_to_pfn(held[first + i]), 1);
+		local_irq_restore(flags);
+	}
+	if (rc)
+		pr_err("zcxl_test: FAIL queueing a write-hint: %d\n", rc);
+	zcxl_flush_hints(zd);
+	return rc;
+}
+
 /* Compares held[first .. first + n) with their patterns; counts mismatches. */
 static unsigned long verify(enum pattern pat, unsigned long first,
 			    unsigned long n, u8 *expect)
@@ -269,7 +290,11 @@ static int fill_and_check(void)
 			kunmap_local(p);
 		}
 	}
-	rc = hint_pages(ZCXL_HINT_WRITE, 0, nr_held);
+	rc = hint_pages(ZCXL_HINT_WRITE, 0, PATTERN_TEXT * (unsigned long)pages);
+	if (rc)
+		return rc;
+	rc = queue_write_hints(PATTERN_TEXT * (unsigned long)pages,
+			       (NR_PATTERNS - PATTERN_TEXT) * (unsigned long)pages);
 	if (rc)
 		return rc;
 	rc = hint_pages(ZCXL_HINT_READ_PREPARE, 0, nr_held);
