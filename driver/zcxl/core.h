@@ -70,6 +70,7 @@ struct zcxl_events {
 	bool have_status;
 	bool running;			/* reports are acted upon */
 	struct work_struct work;
+	struct completion mapped;	/* a report said: window mapped */
 	void *get_buf;			/* Get Event Records output */
 	void *clear_buf;		/* Clear Event Records input */
 
@@ -180,6 +181,7 @@ int zcxl_cci(struct zcxl_dev *zd, u16 opcode, const void *in, size_t in_len,
 
 /* events.c */
 int zcxl_events_init(struct zcxl_dev *zd, struct virtqueue *vq);
+int zcxl_events_wait_mapped(struct zcxl_dev *zd);
 int zcxl_events_setup(struct zcxl_dev *zd);
 void zcxl_events_enable(struct zcxl_dev *zd);
 void zcxl_events_disable(struct zcxl_dev *zd);

@@ -58,6 +58,8 @@ void zcxl_events_done(struct virtqueue *vq)
 			ev->status = le32_to_cpu(buf->status);
 			ev->have_status = true;
 			got = true;
+			if (ev->status & ZCXL_STATUS_WINDOW_MAPPED)
+				complete_all(&ev->mapped);
 		}
 		/* The descriptor just came back, so re-posting cannot fail. */
 		if (!zcxl_events_post(ev, buf))
@@ -236,6 +238,7 @@ int zcxl_events_init(struct zcxl_dev *zd, struct virtqueue *vq)
 	ev->vq = vq;
 	spin_lock_init(&ev->lock);
 	INIT_WORK(&ev->work, zcxl_events_work);
+	init_completion(&ev->mapped);
 
 	ev->bufs = kcalloc(ZCXL_EVENT_BUFS, sizeof(*ev->bufs), GFP_KERNEL);
 	ev->get_buf = kmalloc(zd->cfg.max_payload, GFP_KERNEL);
@@ -276,8 +279,34 @@ void zcxl_events_free(struct zcxl_dev *zd)
 }
 
 /**
- * zcxl_events_setup() - have the device timestamp and signal its events
+ * zcxl_events_wait_mapped() - wait until the device reports its window mapped
  * @zd: the device, with DRIVER_OK set
+ *
+ * Only then has the device finished starting (specs/virtio.md §5): after a
+ * reset it resets its state just before that report, so a command sent
+ * earlier could be answered from, and lost with, the state before.
+ *
+ * Return: 0, or -ETIMEDOUT if no such report came within the timeout.
+ */
+int zcxl_events_wait_mapped(struct zcxl_dev *zd)
+{
+	struct zcxl_events *ev = &zd->ev;
+
+	spin_lock_irq(&ev->lock);
+	virtqueue_kick(ev->vq);
+	spin_unlock_irq(&ev->lock);
+
+	if (!wait_for_completion_timeout(&ev->mapped, zcxl_timeout())) {
+		dev_err(zcxl_to_dev(zd), "the device did not report its window mapped within %u ms\n",
+			READ_ONCE(zcxl_timeout_ms));
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/**
+ * zcxl_events_setup() - have the device timestamp and signal its events
+ * @zd: the device, started (zcxl_events_wait_mapped())
  *
  * Return: 0 or a negative errno from the mailbox.
  */

@@ -232,8 +232,11 @@ static int zcxl_init_vqs(struct zcxl_dev *zd)
 		info[i].callback = zcxl_dataq_done;
 	}
 	rc = virtio_find_vqs(zd->vdev, nvqs, vqs, info, NULL);
-	if (rc)
+	if (rc) {
+		dev_err(zcxl_to_dev(zd), "cannot set up %u queues (mailbox, events, %u data queues): %d; is QEMU's num_vqs %u?\n",
+			nvqs, zd->cfg.nr_data_queues, rc, nvqs);
 		return rc;
+	}
 
 	rc = zcxl_mbox_init(zd, vqs[ZCXL_VQ_MAILBOX]);
 	if (rc)
@@ -317,6 +320,9 @@ static int zcxl_probe(struct virtio_device *vdev)
 
 	virtio_device_ready(vdev);
 
+	rc = zcxl_events_wait_mapped(zd);
+	if (rc)
+		goto err_reset;
 	rc = zcxl_identify(zd);
 	if (rc)
 		goto err_reset;

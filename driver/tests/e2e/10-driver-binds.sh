@@ -43,6 +43,10 @@ out=$(zcxl-cci -d "$cdev" caps) || fail "Get Compression Capabilities: $out"
 	fail "caps media capacity $(kv media_capacity "$out")"
 [ "$(kv page_shift "$out")" = 12 ] || fail "caps page shift $(kv page_shift "$out")"
 
+# The driver enabled event interrupts (MSI) on all four logs.
+out=$(zcxl-cci -d "$cdev" raw 0x0102) || fail "Get Event Interrupt Policy: $out"
+[ "$(kv payload "$out")" = 0101010100 ] || fail "event interrupt policy $(kv payload "$out")"
+
 # The driver owns the event logs and refuses bad sizes before the device.
 zcxl-cci -d "$cdev" raw 0x0101 000100000000 >/dev/null 2>&1 &&
 	fail "Clear Event Records from userspace was let through"

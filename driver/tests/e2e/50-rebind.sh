@@ -34,6 +34,11 @@ for round in 1 2; do
 		fail "rebind $round: window_state $(cat $drv/$name/window_state)"
 	[ "$(($(node_kb) * 1024))" = "$ZCXL_CAPACITY" ] ||
 		fail "rebind $round: node $ZCXL_NODE has $(node_kb) kB"
+	# What the driver set up at probe must have survived the device's reset.
+	out=$(zcxl-cci -d /dev/$(ls $drv/$name/misc) raw 0x0102) ||
+		fail "rebind $round: Get Event Interrupt Policy: $out"
+	[ "$(kv payload "$out")" = 0101010100 ] ||
+		fail "rebind $round: event interrupt policy $(kv payload "$out")"
 	note "round $round: unbound and rebound, $(node_kb) kB back on node $ZCXL_NODE"
 done
 
