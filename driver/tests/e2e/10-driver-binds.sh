@@ -1,4 +1,5 @@
 #!/bin/sh
+# needs: device,driver
 # Check 1: the guest binds zcxl.ko; Identify, Identify Memory Device and the
 # vendor capabilities read through /dev/zcxlN match the daemon's command line.
 . "$(dirname "$0")/common"

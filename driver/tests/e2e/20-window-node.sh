@@ -1,4 +1,5 @@
 #!/bin/sh
+# needs: device,driver
 # Check 2: the window appears as node N with the configured size.
 . "$(dirname "$0")/common"
 need_env ZCXL_NODE ZCXL_CAPACITY

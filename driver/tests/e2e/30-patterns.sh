@@ -1,4 +1,5 @@
 #!/bin/sh
+# needs: device,driver
 # Check 3: pages on node N filled with zero, same-filled, text and random
 # patterns read back bit-exact after write-hints, and the device accounts each
 # class as expected: zero and same-filled pages cost only metadata, text is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# needs: device,driver
 # Check 4: crossing the high watermark produces an event that the driver
 # reports in sysfs (pressure=1); falling below the low watermark clears it.
 . "$(dirname "$0")/common"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# needs: device,driver
 # Check 5: unbind/rebind and module unload leave no leaked memory blocks.
 . "$(dirname "$0")/common"
 need_env ZCXL_NODE ZCXL_CAPACITY

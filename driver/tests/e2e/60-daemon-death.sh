@@ -1,4 +1,5 @@
 #!/bin/sh
+# needs: device,driver
 # Check 6: killing zcxl-vhost mid-run makes the driver report the device
 # failed: no panic, no hang, and the failed device can still be unbound.
 . "$(dirname "$0")/common"
