@@ -21,6 +21,7 @@
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/irqflags.h>
+#include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -39,6 +40,10 @@ MODULE_PARM_DESC(node, "NUMA node of the zcxl window (required)");
 static unsigned int pages = 256;
 module_param(pages, uint, 0444);
 MODULE_PARM_DESC(pages, "pages per pattern class (default 256)");
+
+static uint hammer_ms;
+module_param(hammer_ms, uint, 0444);
+MODULE_PARM_DESC(hammer_ms, "after the check, keep re-sending write-hints this long (ms); load fails with the first error");
 
 static ulong seed = 0x5eed;
 module_param(seed, ulong, 0444);
@@ -315,6 +320,23 @@ static int fill_and_check(void)
 	return 0;
 }
 
+/* Keeps the data queues busy, e.g. while the daemon is killed (check 6). */
+static int keep_hinting(void)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(hammer_ms);
+	unsigned long rounds = 0;
+	int rc = 0;
+
+	pr_info("zcxl_test: hammering for %u ms\n", hammer_ms);
+	while (time_before(jiffies, end) && !rc) {
+		rc = hint_pages(ZCXL_HINT_WRITE, 0, nr_held);
+		rounds++;
+		cond_resched();
+	}
+	pr_info("zcxl_test: hammer: %lu rounds, result %d\n", rounds, rc);
+	return rc;
+}
+
 static int __init zcxl_test_init(void)
 {
 	int rc;
@@ -341,6 +363,8 @@ static int __init zcxl_test_init(void)
 	rc = allocate_pages();
 	if (!rc)
 		rc = fill_and_check();
+	if (!rc && hammer_ms)
+		rc = keep_hinting();
 	mutex_unlock(&held_lock);
 	if (rc)
 		goto err_release;
