@@ -3,8 +3,14 @@
  * zcxl-cci: send CCI commands to a zcxl device through /dev/zcxlN and print
  * the answers as key=value lines (for shell checks and people).
  *
- *   zcxl-cci [-d /dev/zcxlN] info | identify | imd | caps | stats |
- *            watermarks | set-watermarks LOW HIGH | raw OPCODE [HEX]
+ *   zcxl-cci [-d /dev/zcxlN] [--drop-privileges] info | identify | imd | caps | stats |
+ *            watermarks | set-watermarks LOW HIGH | raw OPCODE [HEX] |
+ *            check-rules
+ *
+ * --drop-privileges switches to uid/gid 65534 once the device is open (to
+ * check that the ioctls need CAP_SYS_ADMIN, not just an open file).
+ * check-rules sends malformed and forbidden requests and checks that the
+ * driver refuses each with the right errno before the device sees it.
  *
  * Exit status: 0 when the command succeeded, 1 when the device returned an
  * error code (printed as return_code=), 2 for a usage or ioctl error.
@@ -14,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -265,22 +272,123 @@ static int cmd_raw(const char *op, const char *hex)
 	return cmd.return_code ? 1 : 0;
 }
 
+/* One request check-rules sends, and the errno the driver must answer. */
+struct rule_case {
+	const char *what;
+	__u16 opcode;
+	__u16 reserved;
+	__u32 flags;
+	__u32 reserved2;
+	__u32 in_size;
+	__u32 out_size;		/* 0: the largest payload */
+	__u8 in[12];		/* first input bytes, the rest zero */
+	int bad_in;		/* input pointer not mapped */
+	int bad_out;		/* output pointer not mapped */
+	int window_added;	/* only while the window is added */
+	int want;
+};
+
+static const struct rule_case rule_cases[] = {
+	{ .what = "Identify", .opcode = ZCXL_OP_IDENTIFY },
+	{ .what = "flags set", .opcode = ZCXL_OP_IDENTIFY, .flags = 1, .want = EINVAL },
+	{ .what = "reserved set", .opcode = ZCXL_OP_IDENTIFY, .reserved = 1, .want = EINVAL },
+	{ .what = "reserved2 set", .opcode = ZCXL_OP_IDENTIFY, .reserved2 = 1, .want = EINVAL },
+	{ .what = "Identify with 1 input byte", .opcode = ZCXL_OP_IDENTIFY, .in_size = 1,
+	  .want = EINVAL },
+	{ .what = "input over the largest payload", .opcode = ZCXL_OP_SET_LSA,
+	  .in_size = ZCXL_CCI_MAX_PAYLOAD + 1, .want = EINVAL },
+	{ .what = "output room over the largest payload", .opcode = ZCXL_OP_IDENTIFY,
+	  .out_size = ZCXL_CCI_MAX_PAYLOAD + 1, .want = EINVAL },
+	{ .what = "Get Log with 23 input bytes", .opcode = ZCXL_OP_GET_LOG, .in_size = 23,
+	  .want = EINVAL },
+	{ .what = "input at a bad address", .opcode = ZCXL_OP_GET_EVENT_RECORDS, .in_size = 1,
+	  .bad_in = 1, .want = EFAULT },
+	{ .what = "output at a bad address", .opcode = ZCXL_OP_IDENTIFY, .bad_out = 1,
+	  .want = EFAULT },
+	{ .what = "Clear Event Records (all)", .opcode = ZCXL_OP_CLEAR_EVENT_RECORDS,
+	  .in_size = 6, .in = { 0, 1 }, .want = EBUSY },
+	{ .what = "Set Event Interrupt Policy", .opcode = ZCXL_OP_SET_EVENT_INTERRUPT_POLICY,
+	  .in_size = 4, .want = EBUSY },
+	{ .what = "Inject Poison, window added", .opcode = ZCXL_OP_INJECT_POISON, .in_size = 8,
+	  .window_added = 1, .want = EBUSY },
+	{ .what = "Set LSA, window added", .opcode = ZCXL_OP_SET_LSA, .in_size = 16,
+	  .window_added = 1, .want = EBUSY },
+	{ .what = "Media Operations Zero, window added", .opcode = ZCXL_OP_MEDIA_OPERATIONS,
+	  .in_size = 8, .in = { 1, 1 }, .window_added = 1, .want = EBUSY },
+	{ .what = "Media Operations Discovery, window added", .opcode = ZCXL_OP_MEDIA_OPERATIONS,
+	  .in_size = 12, .in = { [10] = 2 }, .window_added = 1 },
+	{ .what = "unknown opcode, window added", .opcode = 0x9999, .window_added = 1,
+	  .want = EBUSY },
+};
+
+static int cmd_check_rules(void)
+{
+	static __u8 in[ZCXL_CCI_MAX_PAYLOAD + 1], out[ZCXL_CCI_MAX_PAYLOAD];
+	const struct rule_case *rc;
+	struct zcxl_cci_cmd c;
+	struct zcxl_info info;
+	int bad = 0, got;
+	size_t i;
+
+	if (ioctl(fd, ZCXL_IOC_INFO, &info)) {
+		perror("zcxl-cci: ZCXL_IOC_INFO");
+		return 2;
+	}
+	for (i = 0; i < ARRAY_SIZE(rule_cases); i++) {
+		rc = &rule_cases[i];
+		if (rc->window_added && !(info.state & ZCXL_STATE_WINDOW_ADDED))
+			continue;
+		memset(in, 0, sizeof(in));
+		memcpy(in, rc->in, sizeof(rc->in));
+		c = (struct zcxl_cci_cmd) {
+			.opcode = rc->opcode,
+			.reserved = rc->reserved,
+			.flags = rc->flags,
+			.reserved2 = rc->reserved2,
+			.in_size = rc->in_size,
+			.out_size = rc->out_size ? rc->out_size : sizeof(out),
+			.in_payload = rc->bad_in ? 8 : (unsigned long)in,
+			.out_payload = rc->bad_out ? 8 : (unsigned long)out,
+		};
+		got = ioctl(fd, ZCXL_IOC_CCI, &c) ? errno : 0;
+		printf("%s: %s", rc->what, got ? strerror(got) : "accepted");
+		if (got != rc->want) {
+			printf(", expected %s",
+			       rc->want ? strerror(rc->want) : "accepted");
+			bad = 1;
+		}
+		putchar('\n');
+	}
+	got = ioctl(fd, _IO(ZCXL_IOC_MAGIC, 0x7f)) ? errno : 0;
+	printf("unknown ioctl: %s\n", strerror(got));
+	bad |= got != ENOTTY;
+	printf("result=%s\n", bad ? "FAIL" : "ok");
+	return bad;
+}
+
 static int print_usage(void)
 {
-	fprintf(stderr, "usage: zcxl-cci [-d /dev/zcxlN] info | identify | imd | caps | stats |\n"
-		"                watermarks | set-watermarks LOW HIGH | raw OPCODE [HEX]\n");
+	fprintf(stderr, "usage: zcxl-cci [-d /dev/zcxlN] [--drop-privileges] COMMAND\n"
+		"commands: info | identify | imd | caps | stats | watermarks |\n"
+		"          set-watermarks LOW HIGH | raw OPCODE [HEX] | check-rules\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	const char *dev = "/dev/zcxl0";
+	int drop = 0;
 	const char *cmd;
 
 	if (argc > 2 && !strcmp(argv[1], "-d")) {
 		dev = argv[2];
 		argv += 2;
 		argc -= 2;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--drop-privileges")) {
+		drop = 1;
+		argv++;
+		argc--;
 	}
 	if (argc < 2)
 		return print_usage();
@@ -289,6 +397,10 @@ int main(int argc, char **argv)
 	fd = open(dev, O_RDWR);
 	if (fd < 0) {
 		fprintf(stderr, "zcxl-cci: %s: %s\n", dev, strerror(errno));
+		return 2;
+	}
+	if (drop && (setgroups(0, NULL) || setgid(65534) || setuid(65534))) {
+		perror("zcxl-cci: dropping privileges");
 		return 2;
 	}
 	if (!strcmp(cmd, "info"))
@@ -305,6 +417,8 @@ int main(int argc, char **argv)
 		return cmd_watermarks();
 	if (!strcmp(cmd, "set-watermarks") && argc == 4)
 		return cmd_set_watermarks(argv[2], argv[3]);
+	if (!strcmp(cmd, "check-rules"))
+		return cmd_check_rules();
 	if (!strcmp(cmd, "raw") && (argc == 3 || argc == 4))
 		return cmd_raw(argv[2], argc == 4 ? argv[3] : NULL);
 	return print_usage();
