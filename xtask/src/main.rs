@@ -3,6 +3,7 @@
 //! Every task does its own set-up, so a newcomer on a fresh machine needs only
 //! `cargo xtask test` and `cargo xtask demo`.
 
+mod bench;
 mod cache;
 mod cmd;
 mod demo;
@@ -31,6 +32,9 @@ enum Task {
     /// The main job: boot a guest with a zcxl device, load the driver, fill
     /// the device with a realistic page mix, show the device's statistics.
     Demo(demo::DemoArgs),
+    /// Compare the page codecs (zcxl vs liblz4, lz4_flex, zstd) on Silesia
+    /// and a synthetic mix; report in target/bench/.
+    Bench(bench::BenchArgs),
     /// Build the guest kernel (cached by content hash; see driver/config/README.md).
     Kernel,
     /// The VM environment.
@@ -51,6 +55,7 @@ fn main() -> anyhow::Result<()> {
     match cli.task {
         Task::Test(args) => test::run(&args),
         Task::Demo(args) => demo::run(&args),
+        Task::Bench(args) => bench::run(&args),
         Task::Vm(VmTask::Setup) => {
             let env = vm::setup()?;
             println!("Debian root: {}", env.root.dir.display());
