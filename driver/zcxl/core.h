@@ -2,7 +2,7 @@
 /*
  * zcxl: driver-internal state shared by the driver's parts
  * (main.c probe/remove, mbox.c, events.c, dataq.c, window.c, api.c,
- * sysfs.c, cdev.c).
+ * sysfs.c, cdev.c, rules.c).
  */
 #ifndef _ZCXL_CORE_H
 #define _ZCXL_CORE_H
@@ -232,6 +232,28 @@ static inline bool zcxl_zswap_registered(struct zcxl_dev *zd)
 	return false;
 }
 #endif
+
+/* rules.c: when userspace may send which command */
+enum zcxl_cci_policy {
+	ZCXL_CCI_ANY,
+	ZCXL_CCI_UNMAPPED,	/* only while the window is not added */
+	ZCXL_CCI_DRIVER,	/* never from userspace */
+};
+
+struct zcxl_cci_rule {
+	u16 opcode;
+	u16 in_min;		/* input sizes the command takes */
+	u16 in_max;
+	u8 policy;		/* enum zcxl_cci_policy */
+};
+
+const struct zcxl_cci_rule *zcxl_cci_rule(u16 opcode);
+enum zcxl_cci_policy zcxl_cci_policy(u16 opcode, const void *in,
+				     size_t in_len);
+int zcxl_cci_guarded(struct zcxl_dev *zd, enum zcxl_cci_policy policy,
+		     u16 opcode, const void *in, size_t in_len, void *out,
+		     size_t out_size, size_t *out_len, u16 *return_code,
+		     u16 *vendor_status);
 
 /* sysfs.c */
 extern const struct attribute_group *zcxl_groups[];
