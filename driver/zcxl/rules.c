@@ -2,9 +2,9 @@
 /*
  * zcxl: which CCI commands userspace may send, and when.
  *
- * Userspace reaches the mailbox through the raw ioctl of /dev/zcxlN
- * (cdev.c), which applies the rules here, so that it cannot take what the
- * driver relies on:
+ * Userspace reaches the mailbox through two doors: the raw ioctl of
+ * /dev/zcxlN (cdev.c) and the CXL memdev's /dev/cxl/memN (cxl.c). Both apply
+ * the rules here, so that neither can take what the driver relies on:
  *
  *  - reads, label access and settings that leave media alone: always;
  *  - commands that change media (Inject/Clear Poison, Media Operations other
