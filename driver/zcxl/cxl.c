@@ -239,7 +239,10 @@ static int zcxl_cxl_register(struct zcxl_dev *zd, const char **step)
 	if (IS_ERR(cxlmd))
 		return PTR_ERR(cxlmd);
 	cx->cxlmd = cxlmd;
-	return 0;
+
+	/* Its status is what cxl list -F reports; transfers are refused. */
+	*step = "firmware loader";
+	return devm_cxl_setup_fw_upload(dev, mds);
 }
 
 /**

@@ -1,7 +1,8 @@
 #!/bin/sh
 # needs: device,driver
 # ndctl's cxl tool lists the memdev with the device's identity and capacity
-# (cxl list -M -u) and its health as Get Health Info reports it (-H). The
+# (cxl list -M -u), its health as Get Health Info reports it (-H) and its
+# firmware as Get FW Info does (-F, no update in progress). The
 # memdev is "idle" to the tool (no CXL port topology above a virtio device),
 # so the listing needs -i.
 . "$(dirname "$0")/common"
@@ -56,4 +57,13 @@ notimpl() {
 }
 check life_used_percent "$(notimpl life_used "$(kv life_used "$hi")" 255)"
 check temperature "$(notimpl temperature "$(kv temperature "$hi")" 65535)"
+
+# Firmware: the CXL core's firmware loader reports an idle device with the
+# one slot Get FW Info announces; libcxl has nothing to complain about.
+out=$(cxl list -M -i -F -m "$m" 2>/tmp/cxl-list-F.err) || fail "cxl list -M -i -F: $out $(cat /tmp/cxl-list-F.err)"
+echo "$out" | sed -n '/"firmware"/,/}/p' | sed 's/^/  /'
+[ ! -s /tmp/cxl-list-F.err ] || fail "cxl list -F complains: $(cat /tmp/cxl-list-F.err)"
+[ "$(json fw_update_in_progress "$out")" = false ] ||
+	fail "fw_update_in_progress is '$(json fw_update_in_progress "$out")' (no firmware loader?)"
+[ "$(json num_slots "$out")" = 1 ] || fail "num_slots '$(json num_slots "$out")', Get FW Info says 1"
 exit 0
