@@ -2,9 +2,10 @@
 # The guest runner: /init of the initramfs `cargo xtask` builds.
 #
 # The host passes settings on the kernel command line as KEY=VALUE (the kernel
-# hands them to init as environment): ZCXL_MODE (checks, demo, shell, probe)
-# and the device's parameters (ZCXL_NODE, ZCXL_CAPACITY, ZCXL_MEDIA,
-# ZCXL_SERIAL, ZCXL_VIRTIO_ID, ZCXL_DATA_QUEUES). Lines starting with ZCXL-
+# hands them to init as environment): ZCXL_MODE (checks, demo, shell, probe),
+# ZCXL_BOOT (which boot of the run this is) and the device's parameters
+# (ZCXL_NODE, ZCXL_CAPACITY, ZCXL_MEDIA, ZCXL_SERIAL, ZCXL_VIRTIO_ID,
+# ZCXL_DATA_QUEUES). Lines starting with ZCXL-
 # are read by the host: keep their format in step with xtask/src/vm/console.rs.
 
 /bin/busybox mkdir -p /proc /sys /dev /tmp /run /sbin /usr/bin /usr/sbin
@@ -34,6 +35,14 @@ missing_needs() {
 	echo $missing
 }
 
+# A check may say `# boot: 2`: it runs only in the host's second boot (a new
+# VM and daemon that keep the first one's --lsa file, ZCXL_BOOT=2); all
+# others run only in the first.
+boot_of() {
+	b=$(sed -n 's/^# boot: *//p' "$1" | head -n 1)
+	echo "${b:-1}"
+}
+
 run_checks() {
 	passed=0
 	failed=0
@@ -41,6 +50,7 @@ run_checks() {
 	n=0
 	for check in /zcxl/checks/*.sh; do
 		[ -e "$check" ] || continue
+		[ "$(boot_of "$check")" = "${ZCXL_BOOT:-1}" ] || continue
 		n=$((n + 1))
 		name=$(basename "$check" .sh)
 		missing=$(missing_needs "$check")

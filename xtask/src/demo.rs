@@ -72,6 +72,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         timeout: TIMEOUT,
         echo: args.console,
         log_name: "demo-console.log",
+        boot: 1,
     }
     .go(|e, daemon| {
         if let Event::Demo(line) = e {

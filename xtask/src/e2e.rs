@@ -1,6 +1,8 @@
 //! The VM end-to-end stage of `cargo xtask test`: set-up, kernel, driver,
 //! daemon, then one guest boot that runs every guest check (xtask/guest/checks
-//! and driver/tests/e2e) and reports one line per check.
+//! and driver/tests/e2e) and reports one line per check. Checks marked
+//! `# boot: 2` run in a second boot, with a new daemon that keeps the first
+//! one's label file (--lsa): what must survive a daemon restart.
 
 use crate::guest;
 use crate::kernel;
@@ -76,36 +78,138 @@ pub fn run(
         });
     }
     let mut checks_seen = Vec::new();
+    let run_dir = env.ws.join("run");
+    // One label file for both boots, fresh for every run.
+    let lsa = run_dir.join("lsa.img");
+    let _ = std::fs::remove_file(&lsa);
+    let params = DeviceParams {
+        lsa: Some(lsa),
+        ..DeviceParams::default()
+    };
+    let mut boots = None;
     step("vm: guest boots and runs its checks", &mut || {
         let image = guest::image(&env, &kern, &built)?;
         let accel = boot::choose_accel(&env, &image, accel, &kern.key)?;
-        let params = DeviceParams::default();
-        let mut d = match &bin {
+        let b = boots.insert(Boots {
+            env: &env,
+            image,
+            accel,
+            bin: bin.as_deref(),
+            params: &params,
+            built: &built,
+        });
+        b.run(1, &mut checks_seen)
+    });
+    let boot1_ran = checks_seen.iter().any(|c| c.boot == 1);
+    if let Some(b) = boots.filter(|_| boot1_ran && second_boot_wanted()) {
+        step(
+            "vm: guest boots again (new daemon, same --lsa file) and runs its boot-2 checks",
+            &mut || b.run(2, &mut checks_seen),
+        );
+    }
+    for c in checks_seen {
+        let (result, skipped) = match c.verdict {
+            Verdict::Pass => (Ok(()), None),
+            Verdict::Fail => (
+                Err(anyhow::anyhow!(
+                    "see target/vm/logs/{}",
+                    console_log(c.boot)
+                )),
+                None,
+            ),
+            Verdict::Skip(why) => (Ok(()), Some(why)),
+        };
+        guest_line(Line {
+            name: if c.boot == 1 {
+                format!("vm guest: {}", c.name)
+            } else {
+                format!("vm guest (boot {}): {}", c.boot, c.name)
+            },
+            result,
+            skipped,
+            took: c.took,
+        });
+    }
+}
+
+/// Whether a guest check asks for the second boot (`# boot: 2`).
+fn second_boot_wanted() -> bool {
+    guest::checks().is_ok_and(|all| {
+        all.iter().any(|(name, path)| {
+            name.ends_with(".sh")
+                && std::fs::read_to_string(path)
+                    .is_ok_and(|text| text.lines().any(|l| l.trim() == "# boot: 2"))
+        })
+    })
+}
+
+/// A guest check's result.
+struct Seen {
+    name: String,
+    verdict: Verdict,
+    took: Duration,
+    boot: u32,
+}
+
+/// The file name suffix of boot `boot`'s logs.
+fn boot_suffix(boot: u32) -> String {
+    if boot == 1 {
+        String::new()
+    } else {
+        format!("-boot{boot}")
+    }
+}
+
+fn console_log(boot: u32) -> String {
+    format!("e2e-console{}.log", boot_suffix(boot))
+}
+
+/// What the guest boots of a run share.
+struct Boots<'a> {
+    env: &'a crate::vm::Env,
+    image: guest::Image,
+    accel: crate::vm::qemu::Accel,
+    bin: Option<&'a std::path::Path>,
+    params: &'a DeviceParams,
+    built: &'a guest::Built,
+}
+
+impl Boots<'_> {
+    /// One guest boot running the checks of boot `boot` (into `seen`, also
+    /// when the boot fails later), with a daemon of its own when this
+    /// checkout has one.
+    fn run(&self, boot: u32, seen: &mut Vec<Seen>) -> Result<()> {
+        let (env, params, accel) = (self.env, self.params, self.accel);
+        let suffix = boot_suffix(boot);
+        let before = seen.len();
+        let mut d = match self.bin {
             Some(b) => Some(Daemon::start(
                 b,
-                &params,
+                params,
                 &env.ws.join("run"),
-                &env.ws.join("logs/e2e-daemon.log"),
+                &env.ws.join(format!("logs/e2e-daemon{suffix}.log")),
             )?),
             None => None,
         };
         let mut with = Vec::new();
-        if built.have_driver {
+        if self.built.have_driver {
             with.push("driver".to_string());
         }
         let started = std::time::Instant::now();
         let mut last = started;
+        let log_name = console_log(boot);
         let ran = Run {
-            env: &env,
-            image: &image,
+            env,
+            image: &self.image,
             accel,
-            params: d.as_ref().map(|_| &params),
+            params: d.as_ref().map(|_| params),
             daemon: d.as_mut(),
             mode: "checks",
             with,
             timeout: GUEST_TIMEOUT,
             echo: false,
-            log_name: "e2e-console.log",
+            log_name: &log_name,
+            boot,
         }
         .go(|e, _| {
             match e {
@@ -118,7 +222,12 @@ pub fn run(
                         Verdict::Skip(_) => Duration::ZERO,
                         _ => last.elapsed(),
                     };
-                    checks_seen.push((name.clone(), verdict.clone(), took));
+                    seen.push(Seen {
+                        name: name.clone(),
+                        verdict: verdict.clone(),
+                        took,
+                        boot,
+                    });
                     last = std::time::Instant::now();
                 }
                 Event::Done { .. } => return Next::Stop,
@@ -149,26 +258,10 @@ pub fn run(
                 b.tail(40)
             );
         };
-        let counted = checks_seen.len() as u32;
+        let counted = (seen.len() - before) as u32;
         if passed + failed + skipped != counted {
             bail!("the runner reported {passed}+{failed}+{skipped} checks but printed {counted} check lines");
         }
         Ok(())
-    });
-    for (name, verdict, took) in checks_seen {
-        let (result, skipped) = match verdict {
-            Verdict::Pass => (Ok(()), None),
-            Verdict::Fail => (
-                Err(anyhow::anyhow!("see target/vm/logs/e2e-console.log")),
-                None,
-            ),
-            Verdict::Skip(why) => (Ok(()), Some(why)),
-        };
-        guest_line(Line {
-            name: format!("vm guest: {name}"),
-            result,
-            skipped,
-            took,
-        });
     }
 }

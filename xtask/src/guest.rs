@@ -9,6 +9,7 @@ use crate::vm::chroot::Bind;
 use crate::vm::initramfs::{self, Entry};
 use crate::vm::{Env, WS_INSIDE};
 use anyhow::{bail, Context, Result};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Module directories in build order: the driver first (its Module.symvers
@@ -21,6 +22,9 @@ const TEST_MODULES_UNDER: &str = "driver/tests";
 const CHECK_DIRS: &[&str] = &["xtask/guest/checks", "driver/tests/e2e"];
 /// Directories whose `*.c` files become static guest programs.
 const PROGRAM_DIRS: &[&str] = &["driver/tests", "xtask/guest"];
+/// Programs of the Debian root the guest checks run (ndctl's `cxl`), put
+/// in the initramfs at the same paths with the shared libraries they need.
+const ROOT_PROGRAMS: &[&str] = &["/usr/bin/cxl"];
 
 /// The driver, test modules and programs, built.
 pub struct Built {
@@ -233,12 +237,75 @@ pub fn image(env: &Env, kernel: &Kernel, built: &Built) -> Result<Image> {
         let name = f.file_name().unwrap_or_default().to_string_lossy();
         entries.push(Entry::file(&format!("/zcxl/bin/{name}"), 0o755, read(f)?));
     }
+    entries.extend(root_programs(env)?);
     let initrd = boot.join("initramfs.cpio");
     initramfs::write(&initrd, &entries)?;
     let bzimage = boot.join("bzImage");
     std::fs::copy(&kernel.bzimage, &bzimage)
         .with_context(|| format!("copying {}", kernel.bzimage.display()))?;
     Ok(Image { bzimage, initrd })
+}
+
+/// The shared objects `ldd` lists (the vDSO has no path and is left out).
+pub fn ldd_paths(out: &str) -> Vec<String> {
+    out.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let path = l.split_once("=> ").map_or(l, |(_, p)| p);
+            let path = path.split(" (").next()?.trim();
+            path.starts_with('/').then(|| path.to_string())
+        })
+        .collect()
+}
+
+/// The directories above `files`, parents first.
+fn parent_dirs(files: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut dirs = BTreeSet::new();
+    for f in files {
+        let mut p = Path::new(f).parent();
+        while let Some(d) = p.filter(|d| *d != Path::new("/")) {
+            dirs.insert(d.to_string_lossy().into_owned());
+            p = d.parent();
+        }
+    }
+    dirs
+}
+
+/// Initramfs entries for ROOT_PROGRAMS and their libraries, read inside the
+/// root (its absolute symlinks point into the root, not the host).
+fn root_programs(env: &Env) -> Result<Vec<Entry>> {
+    let in_root = |program: &str, arg: &str| -> Result<Vec<u8>> {
+        let out = env
+            .root
+            .command(&[], &[], program)
+            .arg(arg)
+            .output()
+            .with_context(|| format!("running {program} {arg} in the root"))?;
+        if !out.status.success() {
+            bail!(
+                "{program} {arg} in the root failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(out.stdout)
+    };
+    let mut files = BTreeSet::new();
+    for program in ROOT_PROGRAMS {
+        let libs = in_root("ldd", program).with_context(|| {
+            format!("{program} is needed in the guest; run `cargo xtask vm setup`")
+        })?;
+        let libs = String::from_utf8_lossy(&libs);
+        if let Some(missing) = libs.lines().find(|l| l.contains("not found")) {
+            bail!("{program} in the root lacks a library: {}", missing.trim());
+        }
+        files.insert(program.to_string());
+        files.extend(ldd_paths(&libs));
+    }
+    let mut entries: Vec<Entry> = parent_dirs(&files).iter().map(|d| Entry::dir(d)).collect();
+    for f in &files {
+        entries.push(Entry::file(f, 0o755, in_root("cat", f)?));
+    }
+    Ok(entries)
 }
 
 /// Every file of the check directories by name (the runner runs the
@@ -344,6 +411,46 @@ mod tests {
             [
                 PathBuf::from("driver/zcxl"),
                 PathBuf::from("driver/tests/zcxl_test")
+            ]
+        );
+    }
+
+    #[test]
+    fn ldd_output_gives_the_library_paths() {
+        let out = "\tlinux-vdso.so.1 (0x00007ffd)\n\
+                   \tlibcxl.so.1 => /lib/x86_64-linux-gnu/libcxl.so.1 (0x00007fa5)\n\
+                   \tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007fa4)\n\
+                   \t/lib64/ld-linux-x86-64.so.2 (0x00007fa6)\n\
+                   \tlibgone.so.1 => not found\n";
+        assert_eq!(
+            ldd_paths(out),
+            [
+                "/lib/x86_64-linux-gnu/libcxl.so.1",
+                "/lib/x86_64-linux-gnu/libc.so.6",
+                "/lib64/ld-linux-x86-64.so.2"
+            ]
+        );
+    }
+
+    #[test]
+    fn parents_come_before_their_children() {
+        let files: BTreeSet<String> = [
+            "/usr/bin/cxl",
+            "/lib64/ld.so",
+            "/lib/x86_64-linux-gnu/libc.so.6",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let dirs: Vec<String> = parent_dirs(&files).into_iter().collect();
+        assert_eq!(
+            dirs,
+            [
+                "/lib",
+                "/lib/x86_64-linux-gnu",
+                "/lib64",
+                "/usr",
+                "/usr/bin"
             ]
         );
     }

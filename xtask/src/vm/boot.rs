@@ -167,6 +167,8 @@ pub struct Run<'a> {
     pub timeout: Duration,
     pub echo: bool,
     pub log_name: &'a str,
+    /// Which boot of a run this is (ZCXL_BOOT; the runner picks its checks).
+    pub boot: u32,
 }
 
 pub struct Ran {
@@ -180,7 +182,11 @@ impl Run<'_> {
             self.env,
             self.image,
             self.accel,
-            append(self.mode, self.params, &self.with),
+            format!(
+                "{} ZCXL_BOOT={}",
+                append(self.mode, self.params, &self.with),
+                self.boot
+            ),
             self.params,
             Console::Harness,
         );

@@ -17,6 +17,9 @@ pub struct DeviceParams {
     pub serial: u64,
     pub virtio_id: u16,
     pub data_queues: u16,
+    /// The daemon keeps the label storage area in this file (--lsa), so
+    /// that labels outlive it.
+    pub lsa: Option<PathBuf>,
 }
 
 impl Default for DeviceParams {
@@ -27,6 +30,7 @@ impl Default for DeviceParams {
             serial: 0x2c5a_0001,
             virtio_id: 6,
             data_queues: 2,
+            lsa: None,
         }
     }
 }
@@ -55,7 +59,7 @@ impl DeviceArgs {
 impl DeviceParams {
     /// The daemon's arguments for these parameters.
     pub fn daemon_args(&self, socket: &Path, stats: &Path) -> Vec<String> {
-        vec![
+        let mut args = vec![
             "--socket-path".into(),
             socket.to_string_lossy().into_owned(),
             "--capacity".into(),
@@ -70,7 +74,12 @@ impl DeviceParams {
             self.data_queues.to_string(),
             "--stats".into(),
             stats.to_string_lossy().into_owned(),
-        ]
+        ];
+        if let Some(lsa) = &self.lsa {
+            args.push("--lsa".into());
+            args.push(lsa.to_string_lossy().into_owned());
+        }
+        args
     }
 }
 
@@ -211,5 +220,13 @@ mod tests {
         assert_eq!(at("--media"), "536870912");
         assert_eq!(at("--queues"), "2");
         assert_eq!(at("--virtio-id"), "6");
+        assert!(!args.iter().any(|a| a == "--lsa"));
+        let p = DeviceParams {
+            lsa: Some("/r/lsa.img".into()),
+            ..DeviceParams::default()
+        };
+        let args = p.daemon_args(Path::new("/r/zcxl.sock"), Path::new("/r/stats.json"));
+        let i = args.iter().position(|a| a == "--lsa").unwrap();
+        assert_eq!(args[i + 1], "/r/lsa.img");
     }
 }
