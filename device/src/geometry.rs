@@ -46,13 +46,13 @@ impl Geometry {
     /// logical capacity (a vendor may want to model that); transports are free
     /// to be stricter.
     pub fn new(logical_bytes: u64, media_bytes: u64) -> Result<Self, GeometryError> {
-        if logical_bytes == 0 || logical_bytes % CAPACITY_UNIT != 0 {
+        if logical_bytes == 0 || !logical_bytes.is_multiple_of(CAPACITY_UNIT) {
             return Err(GeometryError::LogicalNotCapacityUnit(logical_bytes));
         }
         if logical_bytes > MAX_LOGICAL_BYTES {
             return Err(GeometryError::LogicalTooLarge(logical_bytes));
         }
-        if media_bytes == 0 || media_bytes % PAGE_SIZE as u64 != 0 {
+        if media_bytes == 0 || !media_bytes.is_multiple_of(PAGE_SIZE as u64) {
             return Err(GeometryError::MediaNotPageMultiple(media_bytes));
         }
         let min = crate::media::SLAB_SIZE as u64;
@@ -92,7 +92,7 @@ impl Geometry {
     /// Checks that `[dpa, dpa + len)` is aligned to `align` (start and
     /// length) and lies inside the logical capacity.
     pub fn check(&self, dpa: u64, len: u64, align: u64) -> Result<(), DpaError> {
-        if dpa % align != 0 || len % align != 0 {
+        if !dpa.is_multiple_of(align) || !len.is_multiple_of(align) {
             return Err(DpaError::Misaligned { dpa, align });
         }
         if !self.contains(dpa, len) {

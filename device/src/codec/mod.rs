@@ -4,8 +4,8 @@
 //! first (no media needed), then the policy's codec; a compressed form that
 //! does not save at least the policy's raw margin is stored raw instead.
 
-mod lz4;
-mod same_filled;
+pub mod lz4;
+pub mod same_filled;
 mod zstd;
 
 pub use self::lz4::Lz4;
@@ -162,6 +162,13 @@ pub fn decompress_with(id: CodecId, blob: &[u8], page: &mut Page) -> Result<(), 
     }
 }
 
+/// Whether a blob of `len` bytes is kept rather than storing the page raw:
+/// it must be shorter than a page and its media footprint (`footprint`, the
+/// arena's size class) must save at least `raw_margin` bytes.
+pub fn keeps_blob(len: usize, raw_margin: u16, footprint: impl Fn(usize) -> usize) -> bool {
+    len > 0 && len < PAGE_SIZE && footprint(len) <= PAGE_SIZE - usize::from(raw_margin)
+}
+
 /// Classifies and compresses one page under `policy`.
 ///
 /// `footprint` maps a blob length to the media bytes it would occupy (the
@@ -179,9 +186,8 @@ pub fn encode<'a>(
         Some(word) => return Encoded::Same(word),
         None => {}
     }
-    let budget = PAGE_SIZE - usize::from(policy.raw_margin);
     match compress_with(policy.codec, policy.zstd_level, page, scratch) {
-        Some(len) if len < PAGE_SIZE && footprint(len) <= budget => Encoded::Compressed {
+        Some(len) if keeps_blob(len, policy.raw_margin, &footprint) => Encoded::Compressed {
             codec: policy.codec,
             blob: &scratch[..len],
         },
@@ -279,7 +285,10 @@ mod tests {
             }
         }
         // A valid blob of a shorter input is not a page either.
-        let short = lz4_flex::block::compress(b"hello");
+        let mut short = [0u8; 32];
+        let n = lz4::c_reference::compress_fast(&[b'x'; PAGE_SIZE], 1, &mut short).unwrap();
+        assert!(decompress_with(CodecId::Lz4, &short[..n], &mut out).is_ok());
+        let short = [0x50, b'h', b'e', b'l', b'l', b'o'];
         assert!(decompress_with(CodecId::Lz4, &short, &mut out).is_err());
     }
 

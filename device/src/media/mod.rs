@@ -439,6 +439,29 @@ impl Media {
         Ok(())
     }
 
+    /// Poisons every line of the page at `dpa` (source internal) because a
+    /// transport found its content lost, and logs a failure event (type 3,
+    /// naming the page) as a failed store would. The page keeps its stored
+    /// content; a later successful store or a discard clears the poison.
+    pub fn poison_lost_page(&self, dpa: u64) -> Result<(), MediaError> {
+        let page = self.geometry.page_of(dpa)?;
+        let mut g = self.table.lock(page);
+        let old_state = g.state();
+        g.set_poison(Some(Poison {
+            lines: u64::MAX,
+            source: PoisonSource::Internal,
+        }));
+        drop(g);
+        self.counters.transition(old_state, PageState::Poisoned);
+        tracing::warn!(dpa, "page content lost; page poisoned");
+        VendorEvent::MediaExhausted {
+            snapshot: self.snapshot(),
+            dpa,
+        }
+        .log_to(&self.events);
+        Ok(())
+    }
+
     /// Poisoned lines that were injected and are still outstanding.
     pub fn injected_lines(&self) -> u64 {
         (0..STRIPES)

@@ -191,7 +191,9 @@ impl PageTable {
             .map(|s| {
                 // Stripe s holds pages s, s + STRIPES, ...; the last few
                 // stripes may hold one page fewer.
-                let len = if (s as u64) < pages % STRIPES as u64 || pages % STRIPES as u64 == 0 {
+                let len = if (s as u64) < pages % STRIPES as u64
+                    || pages.is_multiple_of(STRIPES as u64)
+                {
                     per_stripe
                 } else {
                     per_stripe - 1

@@ -526,3 +526,34 @@ proptest! {
         prop_assert_eq!(events.counters(LogKind::Informational).logged, crossings.1);
     }
 }
+
+#[test]
+fn a_lost_page_is_poisoned_internally_and_logged() {
+    let (m, events) = media(1 << 20, (80, 90));
+    m.store(0x3000, &text_page(1)).unwrap();
+    let used = m.used();
+    m.poison_lost_page(0x3000).unwrap();
+    assert_eq!(m.page_state(0x3000), Ok(PageState::Poisoned));
+    assert!(matches!(
+        m.load(0x3000, &mut [0; PAGE_SIZE]),
+        Err(MediaError::Poisoned {
+            dpa: 0x3000,
+            lines: u64::MAX
+        })
+    ));
+    assert_eq!(m.used(), used, "the stored copy keeps its media");
+    let recs = m.poison_records(0, CAPACITY_UNIT).unwrap();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].source, PoisonSource::Internal);
+    assert_eq!(recs[0].lines, LINES_PER_PAGE as u32);
+    let batch = events.get(LogKind::Failure, 8);
+    assert_eq!(batch.records.len(), 1);
+    assert_eq!(batch.records[0].data[0], 3, "media-exhausted style record");
+    assert_eq!(&batch.records[0].data[0x28..0x30], &0x3000u64.to_le_bytes());
+    check_consistent(&m);
+    // A store of the page clears the poison.
+    m.store(0x3000, &text_page(2)).unwrap();
+    assert_eq!(m.page_state(0x3000), Ok(PageState::Compressed));
+    assert!(m.poison_lost_page(0x3001).is_err());
+    check_consistent(&m);
+}

@@ -1,0 +1,122 @@
+//! Criterion benches of the hot functions, each beside its reference:
+//! same-filled kernels vs memcpy, our LZ4 (fast vs checked twin) vs C,
+//! match extension (wide vs scalar), zstd with reused vs fresh contexts.
+//!
+//! `cargo bench -p zcxl-bench --bench hot_paths`
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+use zcxl_device::codec::lz4::{self, c_reference, wide, PageCompressor, OUT_CAPACITY};
+use zcxl_device::codec::{same_filled, PageCodec, Zstd};
+use zcxl_device::{Page, PAGE_SIZE};
+
+/// Text-like page with matches of all lengths: the LZ4 workload.
+fn text_page() -> Box<Page> {
+    let words: [&[u8]; 9] = [
+        b"the ",
+        b"memory ",
+        b"device ",
+        b"compresses ",
+        b"pages ",
+        b"of ",
+        b"4096 ",
+        b"bytes, ",
+        b"quickly. ",
+    ];
+    let mut page = Box::new([0u8; PAGE_SIZE]);
+    let (mut i, mut x) = (0, 0x2545_f491u32);
+    while i < PAGE_SIZE {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let w = words[x as usize % words.len()];
+        let n = w.len().min(PAGE_SIZE - i);
+        page[i..i + n].copy_from_slice(&w[..n]);
+        i += n;
+    }
+    page
+}
+
+fn same_filled_vs_memcpy(c: &mut Criterion) {
+    let mut g = c.benchmark_group("same_filled");
+    g.throughput(Throughput::Bytes(PAGE_SIZE as u64));
+    let page = Box::new([0x5au8; PAGE_SIZE]);
+    let mut dst = Box::new([0u8; PAGE_SIZE]);
+    g.bench_function("memcpy", |b| {
+        b.iter(|| {
+            dst.copy_from_slice(black_box(&page[..]));
+            black_box(&mut dst);
+        })
+    });
+    for k in same_filled::available() {
+        g.bench_function(k.name, |b| b.iter(|| k.run(black_box(&page))));
+    }
+    g.finish();
+}
+
+fn lz4(c: &mut Criterion) {
+    let page = text_page();
+    let mut out = vec![0u8; OUT_CAPACITY];
+    let mut comp = PageCompressor::new();
+    let mut g = c.benchmark_group("lz4_compress");
+    g.throughput(Throughput::Bytes(PAGE_SIZE as u64));
+    g.bench_function("zcxl", |b| {
+        b.iter(|| comp.compress(black_box(&page), &mut out))
+    });
+    g.bench_function("zcxl_checked", |b| {
+        b.iter(|| comp.compress_checked(black_box(&page), &mut out))
+    });
+    g.bench_function("c_default", |b| {
+        b.iter(|| c_reference::compress_default(black_box(&page), &mut out))
+    });
+    g.finish();
+
+    let n = comp.compress(&page, &mut out).unwrap_or(0);
+    let blob = out[..n].to_vec();
+    let mut back = Box::new([0u8; PAGE_SIZE]);
+    let mut g = c.benchmark_group("lz4_decompress");
+    g.throughput(Throughput::Bytes(PAGE_SIZE as u64));
+    g.bench_function("zcxl", |b| {
+        b.iter(|| lz4::decompress_page(black_box(&blob), &mut back))
+    });
+    g.bench_function("zcxl_checked", |b| {
+        b.iter(|| lz4::decompress_page_checked(black_box(&blob), &mut back))
+    });
+    g.bench_function("c_safe", |b| {
+        b.iter(|| c_reference::decompress_safe(black_box(&blob), &mut back[..]))
+    });
+    g.finish();
+
+    // A long match: 3 KiB of repeated text after a 1 KiB prefix.
+    let mut long = Box::new([0u8; PAGE_SIZE]);
+    for (i, b) in long.iter_mut().enumerate() {
+        *b = (i % 1024) as u8;
+    }
+    let mut g = c.benchmark_group("lz4_match_length");
+    g.bench_function("wide", |b| {
+        // SAFETY: 0 < 1024 <= PAGE_SIZE.
+        b.iter(|| unsafe { wide::count_wide(black_box(&long), 1024, 0, PAGE_SIZE) })
+    });
+    g.bench_function("scalar", |b| {
+        b.iter(|| wide::count_scalar(black_box(&long), 1024, 0, PAGE_SIZE))
+    });
+    g.finish();
+}
+
+fn zstd_contexts(c: &mut Criterion) {
+    let page = text_page();
+    let mut out = vec![0u8; 2 * PAGE_SIZE];
+    let mut g = c.benchmark_group("zstd3_compress");
+    g.throughput(Throughput::Bytes(PAGE_SIZE as u64));
+    let zcxl = Zstd::new(3);
+    g.bench_function("reused_context", |b| {
+        b.iter(|| zcxl.compress(black_box(&page), &mut out))
+    });
+    g.bench_function("bulk_per_page", |b| {
+        b.iter(|| zstd::bulk::compress_to_buffer(black_box(&page[..]), &mut out, 3))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, same_filled_vs_memcpy, lz4, zstd_contexts);
+criterion_main!(benches);

@@ -1,0 +1,427 @@
+//! LZ4 block compressor specialised for one 4 KiB page.
+//!
+//! The algorithm is LZ4's greedy fast compressor (acceleration 1): hash the
+//! 4 bytes at each position, look the hash up in a table of earlier
+//! positions, verify the candidate, extend the match forwards and backwards,
+//! and skip ahead faster the longer no match is found. The output is the
+//! standard LZ4 block format, so any LZ4 decoder reads it.
+//!
+//! What the page size buys:
+//! - A table sized for the page: 4096 `u16` positions (8 KiB, half of C's
+//!   16 KiB), kept per thread and cleared with one 8 KiB fill per page
+//!   (~1% of a page's compression time). An empty entry names position 0,
+//!   as in C, so every candidate is a real earlier position and the search
+//!   loop needs no validity test. (Generation-tagged entries, which avoid
+//!   the clear, were measured: the per-probe tag test cost ~17% of the
+//!   compression time, far more than the clear; see notes/hotpath.md.)
+//! - Every limit is a constant, and the output buffer is sized for the worst
+//!   case up front, so the loop never checks for output space.
+//!
+//! Blobs depend only on the page (the media accounting relies on that).
+//!
+//! The loop is written once, generic over [`Access`]: [`Checked`] indexes
+//! slices (the safe reference twin), [`Wide`] reads unaligned words without
+//! bounds checks, copies literals 16 bytes at a time and extends matches 16
+//! bytes per step. Both produce byte-identical blobs, which the tests check.
+
+use super::wide;
+use crate::geometry::{Page, PAGE_SIZE};
+
+/// Shortest match the format can express.
+const MIN_MATCH: usize = 4;
+/// No match may start in the last 12 bytes of a block (format rule).
+const MF_LIMIT: usize = 12;
+/// The last 5 bytes of a block are always literals (format rule).
+const LAST_LITERALS: usize = 5;
+/// A search position must be below this to start a match.
+const MATCH_START_END: usize = PAGE_SIZE - MF_LIMIT + 1;
+/// Matches end at or before this position.
+const MATCH_END: usize = PAGE_SIZE - LAST_LITERALS;
+/// After 2^6 misses in a row the search step grows by one (C's skip trigger).
+const SKIP_TRIGGER: u32 = 6;
+/// Probes that advance by one byte before the step first grows (C's
+/// schedule: the step is `misses >> 6` with misses counting from 64, and
+/// the first probe uses step 1).
+const STEP1_PROBES: usize = (1 << SKIP_TRIGGER) + 1;
+
+/// log2 of the hash table size: one entry per position of a page. (C uses
+/// 13 below 64 KiB; 12 costs ~0.2% in blob size and is faster.)
+pub const HASH_LOG: u32 = 12;
+const TABLE_LEN: usize = 1 << HASH_LOG;
+
+/// Largest blob a page can produce: all literals (LZ4_compressBound(4096)).
+pub const MAX_BLOB: usize = PAGE_SIZE + PAGE_SIZE / 255 + 16;
+/// Bytes a wide literal copy may write past the end of the literals.
+const WILD: usize = 16;
+/// Output space the compressor writes into: the worst case plus wild-copy
+/// overrun. Smaller output buffers go through a bounce buffer.
+pub const OUT_CAPACITY: usize = MAX_BLOB + WILD;
+
+// Positions fit a table entry.
+const _: () = assert!(PAGE_SIZE <= 1 << 16);
+
+/// Reusable compressor state: the hash table. Keep one per thread (8 KiB).
+pub struct PageCompressor {
+    table: Box<[u16; TABLE_LEN]>,
+}
+
+impl Default for PageCompressor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PageCompressor {
+    pub fn new() -> Self {
+        Self {
+            table: Box::new([0; TABLE_LEN]),
+        }
+    }
+
+    /// Compresses `page` into `out` with the fast path; `None` if the blob
+    /// does not fit in `out`.
+    pub fn compress(&mut self, page: &Page, out: &mut [u8]) -> Option<usize> {
+        self.compress_with::<Wide>(page, out)
+    }
+
+    /// The safe reference twin of [`PageCompressor::compress`]: the same
+    /// algorithm with bounds-checked accesses and exact copies. Its blobs are
+    /// byte-identical to the fast path's.
+    pub fn compress_checked(&mut self, page: &Page, out: &mut [u8]) -> Option<usize> {
+        self.compress_with::<Checked>(page, out)
+    }
+
+    fn compress_with<A: Access>(&mut self, page: &Page, out: &mut [u8]) -> Option<usize> {
+        // Every entry names position 0 again: what came before this page
+        // cannot influence its blob.
+        self.table.fill(0);
+        if out.len() >= OUT_CAPACITY {
+            return Some(compress_block::<A>(&mut self.table, page, out));
+        }
+        let mut bounce = [0u8; OUT_CAPACITY];
+        let len = compress_block::<A>(&mut self.table, page, &mut bounce);
+        let dst = out.get_mut(..len)?;
+        dst.copy_from_slice(&bounce[..len]);
+        Some(len)
+    }
+}
+
+/// C's multiplicative hash of 4 bytes (`LZ4_hash4`).
+#[inline(always)]
+fn hash(seq: u32) -> usize {
+    (seq.wrapping_mul(2_654_435_761) >> (32 - HASH_LOG)) as usize
+}
+
+/// How the compressor touches memory. The preconditions are what the
+/// algorithm guarantees; [`Checked`] verifies them (a violation panics),
+/// [`Wide`] relies on them.
+pub(super) trait Access {
+    /// `page[i..i + 4]` as a little-endian word.
+    ///
+    /// # Safety
+    /// `i + 4 <= PAGE_SIZE`.
+    unsafe fn read_u32(page: &Page, i: usize) -> u32;
+
+    /// Length of the common prefix of `page[a..end]` and `page[b..]`.
+    ///
+    /// # Safety
+    /// `b < a <= end <= PAGE_SIZE`.
+    unsafe fn count(page: &Page, a: usize, b: usize, end: usize) -> usize;
+
+    /// `out[op..op + n] = page[from..from + n]`; may write up to [`WILD`]
+    /// bytes past `op + n`.
+    ///
+    /// # Safety
+    /// `from + n <= PAGE_SIZE` and `op + n + WILD <= out.len()`.
+    unsafe fn copy_literals(out: &mut [u8], op: usize, page: &Page, from: usize, n: usize);
+
+    /// `out[op] = b`.
+    ///
+    /// # Safety
+    /// `op < out.len()`.
+    unsafe fn put(out: &mut [u8], op: usize, b: u8);
+
+    /// `page[i] == page[j]`.
+    ///
+    /// # Safety
+    /// `i < PAGE_SIZE` and `j < PAGE_SIZE`.
+    unsafe fn same_byte(page: &Page, i: usize, j: usize) -> bool;
+}
+
+/// Safe reference: slice indexing and exact copies.
+pub(super) struct Checked;
+
+impl Access for Checked {
+    #[inline(always)]
+    unsafe fn read_u32(page: &Page, i: usize) -> u32 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&page[i..i + 4]);
+        u32::from_le_bytes(w)
+    }
+
+    #[inline(always)]
+    unsafe fn count(page: &Page, a: usize, b: usize, end: usize) -> usize {
+        wide::count_scalar(page, a, b, end)
+    }
+
+    #[inline(always)]
+    unsafe fn copy_literals(out: &mut [u8], op: usize, page: &Page, from: usize, n: usize) {
+        out[op..op + n].copy_from_slice(&page[from..from + n]);
+    }
+
+    #[inline(always)]
+    unsafe fn put(out: &mut [u8], op: usize, b: u8) {
+        out[op] = b;
+    }
+
+    #[inline(always)]
+    unsafe fn same_byte(page: &Page, i: usize, j: usize) -> bool {
+        page[i] == page[j]
+    }
+}
+
+/// Fast path: unchecked unaligned reads, 16-byte literal copies and match
+/// extension. The debug assertions restate the preconditions so the test
+/// suite and the fuzzers (debug builds) catch any violation.
+pub(super) struct Wide;
+
+impl Access for Wide {
+    #[inline(always)]
+    unsafe fn read_u32(page: &Page, i: usize) -> u32 {
+        debug_assert!(i + 4 <= PAGE_SIZE);
+        // SAFETY: the caller guarantees i + 4 <= PAGE_SIZE.
+        u32::from_le(unsafe { page.as_ptr().add(i).cast::<u32>().read_unaligned() })
+    }
+
+    #[inline(always)]
+    unsafe fn count(page: &Page, a: usize, b: usize, end: usize) -> usize {
+        debug_assert!(b < a && a <= end && end <= PAGE_SIZE);
+        // SAFETY: forwarded precondition.
+        unsafe { wide::count_wide(page, a, b, end) }
+    }
+
+    #[inline(always)]
+    unsafe fn copy_literals(out: &mut [u8], op: usize, page: &Page, from: usize, n: usize) {
+        debug_assert!(from + n <= PAGE_SIZE && op + n + WILD <= out.len());
+        let dst = out.as_mut_ptr();
+        let src = page.as_ptr();
+        if from + n + WILD <= PAGE_SIZE {
+            // 16-byte chunks, the first one unconditionally (most literal
+            // runs are shorter): the last chunk reads and writes at most 15
+            // bytes past the literals, inside the page and inside `out` by
+            // the checks above.
+            // SAFETY: [from, from + 16) and [op, op + 16) end before
+            // from + n + WILD <= PAGE_SIZE and op + n + WILD <= out.len();
+            // page and out are distinct buffers.
+            unsafe { std::ptr::copy_nonoverlapping(src.add(from), dst.add(op), 16) };
+            let mut k = 16;
+            while k < n {
+                // SAFETY: k < n, so [from + k, from + k + 16) ends before
+                // from + n + WILD <= PAGE_SIZE, and [op + k, op + k + 16)
+                // before op + n + WILD <= out.len().
+                unsafe { std::ptr::copy_nonoverlapping(src.add(from + k), dst.add(op + k), 16) };
+                k += 16;
+            }
+        } else {
+            // SAFETY: both ranges are in bounds by the precondition; page
+            // and out are distinct buffers.
+            unsafe { std::ptr::copy_nonoverlapping(src.add(from), dst.add(op), n) };
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn put(out: &mut [u8], op: usize, b: u8) {
+        debug_assert!(op < out.len());
+        // SAFETY: the caller guarantees op < out.len().
+        unsafe { *out.get_unchecked_mut(op) = b };
+    }
+
+    #[inline(always)]
+    unsafe fn same_byte(page: &Page, i: usize, j: usize) -> bool {
+        debug_assert!(i < PAGE_SIZE && j < PAGE_SIZE);
+        // SAFETY: the caller guarantees both indices are in the page.
+        unsafe { page.get_unchecked(i) == page.get_unchecked(j) }
+    }
+}
+
+/// Writes the extension bytes of a length field (`len` already minus 15).
+///
+/// # Safety
+/// `op + len / 255 + 1 <= out.len()`.
+#[inline(always)]
+unsafe fn put_length<A: Access>(out: &mut [u8], mut op: usize, mut len: usize) -> usize {
+    while len >= 255 {
+        // SAFETY: forwarded precondition (one byte per 255 of `len`).
+        unsafe { A::put(out, op, 255) };
+        op += 1;
+        len -= 255;
+    }
+    // SAFETY: forwarded precondition (the final byte).
+    unsafe { A::put(out, op, len as u8) };
+    op + 1
+}
+
+/// Compresses one page into `out` (at least [`OUT_CAPACITY`] bytes) and
+/// returns the blob length. `table` holds positions of this page only.
+///
+/// Output bounds: the blob never exceeds [`MAX_BLOB`] (every sequence costs
+/// at most what its bytes would cost as literals), and every write happens
+/// below the final blob length plus [`WILD`], so no write needs a check.
+/// Reads: every `read_u32` is at a position up to `MATCH_START_END` or a
+/// candidate below that position, so `i + 4 <= PAGE_SIZE`.
+#[inline(always)]
+fn compress_block<A: Access>(table: &mut [u16; TABLE_LEN], page: &Page, out: &mut [u8]) -> usize {
+    assert!(out.len() >= OUT_CAPACITY, "compressor output too small");
+    let rd = |i: usize| {
+        debug_assert!(i <= MATCH_START_END);
+        // SAFETY: the positions read are 0, 1, search positions up to
+        // MATCH_START_END, positions after a match below it, `ip - 2` of
+        // those, and candidates below the position they were looked up
+        // for: all at most PAGE_SIZE - 11, so i + 4 <= PAGE_SIZE.
+        unsafe { A::read_u32(page, i) }
+    };
+    // Whether the earlier position `c` starts a 4-byte match at `ip`. The
+    // table only ever holds positions of this page that the search has
+    // passed (or 0), so `c < ip` and the read is in the page.
+    let matches = |c: usize, ip: usize| rd(c) == rd(ip);
+    let mut op = 0;
+    let mut anchor = 0;
+
+    table[hash(rd(0))] = 0;
+    let mut ip = 1;
+    let mut forward_h = hash(rd(1));
+
+    'sequences: loop {
+        // Search for a match at `ip` onwards; `forward_h` is ip's hash.
+        // C's schedule: the first STEP1_PROBES probes advance by one byte,
+        // then the step grows by one every 2^SKIP_TRIGGER misses. The
+        // step-1 stretch, where most matches are found, runs as its own
+        // loop without the step bookkeeping; the parse is unchanged.
+        let mut m;
+        'found: {
+            let end = (ip + STEP1_PROBES).min(MATCH_START_END);
+            while ip < end {
+                let h = forward_h;
+                let c = usize::from(table[h]);
+                forward_h = hash(rd(ip + 1));
+                table[h] = ip as u16;
+                if matches(c, ip) {
+                    m = c;
+                    break 'found;
+                }
+                ip += 1;
+            }
+            if ip >= MATCH_START_END {
+                break 'sequences;
+            }
+            // The general loop, in the state the step-1 probes leave.
+            let mut forward = ip;
+            let mut step = 2;
+            let mut misses = (1u32 << SKIP_TRIGGER) + STEP1_PROBES as u32;
+            loop {
+                let h = forward_h;
+                ip = forward;
+                forward += step;
+                step = (misses >> SKIP_TRIGGER) as usize;
+                misses += 1;
+                if forward > MATCH_START_END {
+                    break 'sequences;
+                }
+                let c = usize::from(table[h]);
+                forward_h = hash(rd(forward));
+                table[h] = ip as u16;
+                if matches(c, ip) {
+                    m = c;
+                    break 'found;
+                }
+            }
+        }
+
+        // Extend the match backwards over literals not yet emitted.
+        // SAFETY: m < ip <= PAGE_SIZE, and both are > 0 when read.
+        while ip > anchor && m > 0 && unsafe { A::same_byte(page, ip - 1, m - 1) } {
+            ip -= 1;
+            m -= 1;
+        }
+
+        // Token and literals.
+        let lit = ip - anchor;
+        let mut token = op;
+        op += 1;
+        let mut tok = if lit >= 15 {
+            // SAFETY: the length bytes are part of the blob (< MAX_BLOB).
+            op = unsafe { put_length::<A>(out, op, lit - 15) };
+            15 << 4
+        } else {
+            (lit as u8) << 4
+        };
+        // SAFETY: anchor + lit = ip <= PAGE_SIZE; op + lit stays within the
+        // blob (<= MAX_BLOB), so op + lit + WILD <= OUT_CAPACITY.
+        unsafe { A::copy_literals(out, op, page, anchor, lit) };
+        op += lit;
+
+        loop {
+            // Offset (1..PAGE_SIZE, little-endian).
+            let offset = (ip - m) as u16;
+            // SAFETY: two blob bytes (< MAX_BLOB).
+            unsafe {
+                A::put(out, op, offset as u8);
+                A::put(out, op + 1, (offset >> 8) as u8);
+            }
+            op += 2;
+
+            // Match length beyond the 4 verified bytes.
+            // SAFETY: m < ip and ip + 4 <= MATCH_END (ip < MATCH_START_END).
+            let ml = unsafe { A::count(page, ip + MIN_MATCH, m + MIN_MATCH, MATCH_END) };
+            ip += MIN_MATCH + ml;
+            if ml >= 15 {
+                tok |= 15;
+                // SAFETY: the length bytes are part of the blob.
+                op = unsafe { put_length::<A>(out, op, ml - 15) };
+            } else {
+                tok |= ml as u8;
+            }
+            // SAFETY: `token` is an earlier blob position.
+            unsafe { A::put(out, token, tok) };
+            anchor = ip;
+            if ip >= MATCH_START_END {
+                break 'sequences;
+            }
+
+            // Index a position inside the match, then try an immediate
+            // match at `ip` (no literals in between).
+            table[hash(rd(ip - 2))] = (ip - 2) as u16;
+            let h = hash(rd(ip));
+            let c = usize::from(table[h]);
+            table[h] = ip as u16;
+            if matches(c, ip) {
+                m = c;
+                token = op;
+                op += 1;
+                tok = 0;
+            } else {
+                break;
+            }
+        }
+        ip += 1;
+        forward_h = hash(rd(ip));
+    }
+
+    // The last literals.
+    let lit = PAGE_SIZE - anchor;
+    let token = op;
+    op += 1;
+    let tok = if lit >= 15 {
+        // SAFETY: the length bytes are part of the blob.
+        op = unsafe { put_length::<A>(out, op, lit - 15) };
+        15 << 4
+    } else {
+        (lit as u8) << 4
+    };
+    // SAFETY: `token` is a blob position; the literals end the blob.
+    unsafe {
+        A::put(out, token, tok);
+        A::copy_literals(out, op, page, anchor, lit);
+    }
+    op + lit
+}

@@ -1,0 +1,278 @@
+//! Our LZ4 against itself (fast path vs safe twin) and against the C
+//! reference, on generated pages and on malformed blobs.
+
+use super::c_reference;
+use super::*;
+use crate::geometry::PAGE_SIZE;
+use proptest::prelude::*;
+
+/// A page made of segments of different character: repeated short
+/// patterns, text-like words, zero runs and random bytes, so one page has
+/// long and short matches, small and large offsets, and literal runs.
+fn page_from(segments: &[(u8, u16, u64)]) -> Box<Page> {
+    let mut page = Box::new([0u8; PAGE_SIZE]);
+    let mut pos = 0;
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let next = |x: &mut u64| {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    };
+    for &(kind, len, seed) in segments.iter().cycle() {
+        if pos == PAGE_SIZE {
+            break;
+        }
+        let len = usize::from(len).clamp(1, PAGE_SIZE - pos);
+        x ^= seed | 1;
+        let seg = &mut page[pos..pos + len];
+        match kind % 4 {
+            0 => {
+                let period = (seed % 23 + 1) as usize;
+                let pat: Vec<u8> = (0..period).map(|_| next(&mut x) as u8).collect();
+                for (i, b) in seg.iter_mut().enumerate() {
+                    *b = pat[i % period];
+                }
+            }
+            1 => {
+                const WORDS: [&[u8]; 8] = [
+                    b"the ",
+                    b"page ",
+                    b"memory ",
+                    b"of ",
+                    b"compressed ",
+                    b"cxl ",
+                    b"node ",
+                    b"zswap ",
+                ];
+                let mut i = 0;
+                while i < len {
+                    let w = WORDS[(next(&mut x) % 8) as usize];
+                    let n = w.len().min(len - i);
+                    seg[i..i + n].copy_from_slice(&w[..n]);
+                    i += n;
+                }
+            }
+            2 => seg.fill(0),
+            _ => seg.iter_mut().for_each(|b| *b = next(&mut x) as u8),
+        }
+        pos += len;
+    }
+    page
+}
+
+fn segments() -> impl Strategy<Value = Vec<(u8, u16, u64)>> {
+    proptest::collection::vec((any::<u8>(), 1u16..1500, any::<u64>()), 1..12)
+}
+
+/// Compresses with both twins, asserts identical blobs, returns the blob.
+fn compress_both(page: &Page) -> Vec<u8> {
+    let mut fast = vec![0u8; OUT_CAPACITY];
+    let mut checked = vec![0u8; OUT_CAPACITY];
+    let n = PageCompressor::new().compress(page, &mut fast).unwrap();
+    let m = PageCompressor::new()
+        .compress_checked(page, &mut checked)
+        .unwrap();
+    assert_eq!(fast[..n], checked[..m], "fast and checked blobs differ");
+    fast.truncate(n);
+    fast
+}
+
+/// Decodes with both twins, asserts they agree, returns the result.
+fn decode_both(blob: &[u8]) -> Result<Box<Page>, Lz4Error> {
+    let mut fast = Box::new([0xa5u8; PAGE_SIZE]);
+    let mut checked = Box::new([0x5au8; PAGE_SIZE]);
+    let a = decompress_page(blob, &mut fast);
+    let b = decompress_page_checked(blob, &mut checked);
+    assert_eq!(a, b, "fast and checked decoders disagree");
+    a.map(|()| {
+        assert_eq!(fast, checked);
+        fast
+    })
+}
+
+fn c_decode(blob: &[u8]) -> Option<Box<Page>> {
+    let mut out = Box::new([0u8; PAGE_SIZE]);
+    (c_reference::decompress_safe(blob, &mut out[..]) == Some(PAGE_SIZE)).then_some(out)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn our_blobs_round_trip_and_decode_with_c(segs in segments()) {
+        let page = page_from(&segs);
+        let blob = compress_both(&page);
+        prop_assert!(blob.len() <= MAX_BLOB);
+        prop_assert_eq!(decode_both(&blob).unwrap(), page.clone());
+        prop_assert_eq!(c_decode(&blob), Some(page));
+    }
+
+    #[test]
+    fn c_blobs_decode_with_ours(segs in segments(), accel in 1i32..20) {
+        let page = page_from(&segs);
+        let mut blob = vec![0u8; MAX_BLOB];
+        let n = c_reference::compress_fast(&page, accel, &mut blob).unwrap();
+        prop_assert_eq!(decode_both(&blob[..n]).unwrap(), page);
+    }
+
+    #[test]
+    fn damaged_blobs_get_the_same_verdict_from_both_decoders_and_c(
+        segs in segments(),
+        edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+        cut in any::<usize>(),
+    ) {
+        let page = page_from(&segs);
+        let mut blob = compress_both(&page);
+        for (pos, b) in edits {
+            let i = pos % blob.len();
+            blob[i] = b;
+        }
+        if cut % 3 == 0 {
+            blob.truncate(cut % (blob.len() + 1));
+        }
+        // Both twins agree (checked inside decode_both); whatever C decodes
+        // to a page, we decode to the same page.
+        agrees_with_c(&blob)?;
+    }
+
+    #[test]
+    fn random_bytes_never_break_the_decoders(blob in proptest::collection::vec(any::<u8>(), 0..200)) {
+        agrees_with_c(&blob)?;
+    }
+}
+
+/// Whatever C decodes to a page, we decode to the same page, with one
+/// deliberate exception: offset 0, which the format declares invalid and C's
+/// safe decoder lets through for speed (copying bytes onto themselves).
+fn agrees_with_c(blob: &[u8]) -> Result<(), TestCaseError> {
+    let ours = decode_both(blob);
+    if let Some(c) = c_decode(blob) {
+        match ours {
+            Ok(page) => prop_assert_eq!(page, c),
+            Err(Lz4Error::BadOffset { offset: 0, .. }) => {}
+            Err(e) => prop_assert!(false, "C decodes a page, we say {e}"),
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn blob_sizes_match_c_on_sample_pages() {
+    // The same greedy parse as C with half its table: sizes agree closely.
+    let (mut ours, mut c) = (0usize, 0usize);
+    for seed in 0..200u64 {
+        let segs: Vec<_> = (0..6)
+            .map(|i| {
+                (
+                    (seed + i) as u8,
+                    (seed * 37 + i * 101) as u16 % 900 + 50,
+                    seed ^ i,
+                )
+            })
+            .collect();
+        let page = page_from(&segs);
+        ours += compress_both(&page).len();
+        let mut blob = vec![0u8; MAX_BLOB];
+        c += c_reference::compress_default(&page, &mut blob).unwrap();
+    }
+    let diff = ours.abs_diff(c) as f64 / c as f64;
+    assert!(diff < 0.005, "ours {ours} B vs C {c} B");
+}
+
+#[test]
+fn blobs_do_not_depend_on_earlier_pages() {
+    // A reused compressor produces exactly what a fresh one does.
+    let pages: Vec<_> = (0..40)
+        .map(|i| page_from(&[(i as u8, 300, i as u64), (1, 200, 7), (0, 100, i as u64)]))
+        .collect();
+    let mut reused = PageCompressor::new();
+    for page in &pages {
+        let mut out = vec![0u8; OUT_CAPACITY];
+        let n = reused.compress(page, &mut out).unwrap();
+        assert_eq!(out[..n], compress_both(page)[..]);
+    }
+}
+
+#[test]
+fn small_output_buffers_fit_or_refuse() {
+    let page = page_from(&[(1, 4096, 3)]);
+    let blob = compress_both(&page);
+    let mut c = PageCompressor::new();
+    let mut exact = vec![0u8; blob.len()];
+    assert_eq!(c.compress(&page, &mut exact), Some(blob.len()));
+    assert_eq!(exact, blob);
+    let mut short = vec![0u8; blob.len() - 1];
+    assert_eq!(c.compress(&page, &mut short), None);
+    assert_eq!(c.compress_checked(&page, &mut short), None);
+}
+
+#[test]
+fn extreme_pages_round_trip() {
+    let zero = Box::new([0u8; PAGE_SIZE]);
+    let blob = compress_both(&zero);
+    assert!(blob.len() < 32, "zero page took {} B", blob.len());
+    let mut ramp = Box::new([0u8; PAGE_SIZE]);
+    ramp.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+    let random = page_from(&[(3, 4096, 1)]);
+    for page in [zero, ramp, random] {
+        let blob = compress_both(&page);
+        assert_eq!(decode_both(&blob).unwrap(), page);
+        assert_eq!(c_decode(&blob), Some(page));
+    }
+}
+
+#[test]
+fn malformed_blobs_get_precise_errors() {
+    use Lz4Error::*;
+    let cases: &[(&[u8], Lz4Error)] = &[
+        (&[], Truncated { at: 0 }),
+        // 15 literals announced, extension byte missing.
+        (&[0xf0], Truncated { at: 0 }),
+        // 2 literals, then the blob ends: a short page.
+        (&[0x20, 1, 2], ShortOutput { len: 2 }),
+        // 1 literal, then a match with offset 0.
+        (
+            &[0x10, 9, 0, 0],
+            BadOffset {
+                at: 0,
+                offset: 0,
+                pos: 1,
+            },
+        ),
+        // 1 literal, then a match reaching 2 bytes back.
+        (
+            &[0x10, 9, 2, 0],
+            BadOffset {
+                at: 0,
+                offset: 2,
+                pos: 1,
+            },
+        ),
+        // 1 literal, then the offset is cut off.
+        (&[0x10, 9, 1], Truncated { at: 0 }),
+        // A match of 15 + 255 * 17 + 4 bytes: longer than the page.
+        (
+            &[
+                0x1f, 9, 1, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+                255, 255, 255, 255, 0,
+            ],
+            Overflow { at: 0 },
+        ),
+        // A block that ends right after a match (no final literals).
+        (&[0x10, 9, 1, 0], Truncated { at: 4 }),
+    ];
+    for (blob, want) in cases {
+        assert_eq!(decode_both(blob).unwrap_err(), *want, "blob {blob:?}");
+        assert_eq!(c_decode(blob), None, "C accepted {blob:?}");
+    }
+}
+
+#[test]
+fn trait_impl_reports_codec_errors() {
+    let mut out = [0u8; PAGE_SIZE];
+    let err = Lz4.decompress(&[0x20, 1, 2], &mut out).unwrap_err();
+    assert_eq!(err.codec, "lz4");
+    assert_eq!(err.len, 3);
+    assert!(err.reason.contains("2 bytes"), "{}", err.reason);
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zcxl: the window as a zswap provider (kernels with the protected-node
+ * series, CONFIG_ZSWAP_PROVIDERS).
+ *
+ * zswap stores swapped-out pages on the window's protected node while the
+ * device admits them (no watermark pressure, not failed); the driver
+ * write-hints every stored page and discards every released one before
+ * freeing it. A load read-prepares the page first, which in compressed
+ * backing mode restores it into the window.
+ */
+
+#include <linux/mm.h>
+#include <linux/zswap.h>
+
+#include "core.h"
+
+static struct zcxl_dev *zcxl_from_provider(struct zswap_provider *prov)
+{
+	return container_of(prov, struct zcxl_dev, zswap);
+}
+
+static bool zcxl_zswap_admit(struct zswap_provider *prov)
+{
+	return zcxl_admit(zcxl_from_provider(prov));
+}
+
+static void zcxl_zswap_stored(struct zswap_provider *prov, struct page *page)
+{
+	struct zcxl_dev *zd = zcxl_from_provider(prov);
+
+	/* Without its hint a page is still found by the device's scanner. */
+	if (zcxl_batch_add(zd, ZCXL_HINT_WRITE, page_to_pfn(page), 1))
+		atomic64_inc(&zd->batch.failed);
+}
+
+static void zcxl_zswap_release(struct zswap_provider *prov, struct page *page)
+{
+	zcxl_batch_release(zcxl_from_provider(prov), page);
+}
+
+static int zcxl_zswap_prepare_read(struct zswap_provider *prov,
+				   struct page *page)
+{
+	struct zcxl_dev *zd = zcxl_from_provider(prov);
+
+	/*
+	 * The page's write-hint may still be queued: were it sent after the
+	 * read-prepare, the device could release the page under the reader.
+	 */
+	zcxl_flush_hints(zd);
+	return zcxl_read_prepare(zd, page_to_pfn(page), 1);
+}
+
+static const struct zswap_provider_ops zcxl_zswap_ops = {
+	.admit = zcxl_zswap_admit,
+	.stored = zcxl_zswap_stored,
+	.release = zcxl_zswap_release,
+	.prepare_read = zcxl_zswap_prepare_read,
+};
+
+/**
+ * zcxl_zswap_add() - offer the window to zswap
+ * @zd: the device, with its window added as protected memory
+ *
+ * A refusal is logged; the window stays usable through the zcxl API.
+ */
+void zcxl_zswap_add(struct zcxl_dev *zd)
+{
+	int rc;
+
+	if (!zd->win.protected)
+		return;
+	zd->zswap.nid = zd->win.nid;
+	zd->zswap.ops = &zcxl_zswap_ops;
+	rc = zswap_provider_register(&zd->zswap);
+	if (rc) {
+		dev_warn(zcxl_to_dev(zd), "zswap does not take node %d: %d\n",
+			 zd->win.nid, rc);
+		return;
+	}
+	zd->zswap_registered = true;
+	dev_info(zcxl_to_dev(zd), "zswap stores pages on node %d\n",
+		 zd->win.nid);
+}
+
+/**
+ * zcxl_zswap_remove() - take the window back from zswap
+ * @zd: the device, not yet removing: hints must still work
+ *
+ * zswap writes every page it holds on the node back to swap and releases
+ * it; once the queued discards are sent, those pages are free again.
+ */
+void zcxl_zswap_remove(struct zcxl_dev *zd)
+{
+	if (!zd->zswap_registered)
+		return;
+	zswap_provider_unregister(&zd->zswap);
+	zcxl_flush_hints(zd);
+	zd->zswap_registered = false;
+}
