@@ -8,12 +8,25 @@
  * write-hints every stored page and discards every released one before
  * freeing it. A load read-prepares the page first, which in compressed
  * backing mode restores it into the window.
+ *
+ * The memory cgroup of a stored page is charged what the device's media
+ * holds per stored page (media used / pages stored, from its statistics),
+ * not PAGE_SIZE: a cgroup at memory.max then gains room by swapping to the
+ * device, as it does with CPU-compressed zswap. One page's own compressed
+ * size is known to the device only after it compressed it, asynchronously,
+ * so the charge is the device's average, read once a second.
  */
 
+#include <linux/math64.h>
+#include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/workqueue.h>
 #include <linux/zswap.h>
 
 #include "core.h"
+#include "uapi/linux/zcxl.h"
+
+#define ZCXL_CHARGE_PERIOD	HZ
 
 static struct zcxl_dev *zcxl_from_provider(struct zswap_provider *prov)
 {
@@ -52,11 +65,47 @@ static int zcxl_zswap_prepare_read(struct zswap_provider *prov,
 	return zcxl_read_prepare(zd, page_to_pfn(page), 1);
 }
 
+/* Media bytes per stored page; PAGE_SIZE while the device holds none. */
+static unsigned int zcxl_charge_per_page(u64 media_used, u64 pages)
+{
+	if (!pages)
+		return PAGE_SIZE;
+	return clamp_t(u64, div64_u64(media_used, pages), 1, PAGE_SIZE);
+}
+
+static unsigned int zcxl_zswap_charge_size(struct zswap_provider *prov)
+{
+	return READ_ONCE(zcxl_from_provider(prov)->zswap_charge);
+}
+
+static void zcxl_zswap_charge_work(struct work_struct *work)
+{
+	struct zcxl_dev *zd = container_of(to_delayed_work(work),
+					   struct zcxl_dev, zswap_charge_work);
+	struct zcxl_stats_out st;
+	u64 pages;
+
+	/* A failed read keeps the last value; a failed device stops storing. */
+	if (!zcxl_cci(zd, ZCXL_OP_GET_COMPRESSION_STATS, NULL, 0, &st,
+		      sizeof(st), NULL)) {
+		pages = le64_to_cpu(st.pages[ZCXL_PAGES_ZERO]) +
+			le64_to_cpu(st.pages[ZCXL_PAGES_SAME_FILLED]) +
+			le64_to_cpu(st.pages[ZCXL_PAGES_COMPRESSED]) +
+			le64_to_cpu(st.pages[ZCXL_PAGES_RAW]);
+		WRITE_ONCE(zd->zswap_charge,
+			   zcxl_charge_per_page(le64_to_cpu(st.media_used),
+						pages));
+	}
+	queue_delayed_work(system_dfl_wq, &zd->zswap_charge_work,
+			   ZCXL_CHARGE_PERIOD);
+}
+
 static const struct zswap_provider_ops zcxl_zswap_ops = {
 	.admit = zcxl_zswap_admit,
 	.stored = zcxl_zswap_stored,
 	.release = zcxl_zswap_release,
 	.prepare_read = zcxl_zswap_prepare_read,
+	.charge_size = zcxl_zswap_charge_size,
 };
 
 /**
@@ -73,6 +122,8 @@ void zcxl_zswap_add(struct zcxl_dev *zd)
 		return;
 	zd->zswap.nid = zd->win.nid;
 	zd->zswap.ops = &zcxl_zswap_ops;
+	zd->zswap_charge = PAGE_SIZE;
+	INIT_DELAYED_WORK(&zd->zswap_charge_work, zcxl_zswap_charge_work);
 	rc = zswap_provider_register(&zd->zswap);
 	if (rc) {
 		dev_warn(zcxl_to_dev(zd), "zswap does not take node %d: %d\n",
@@ -80,6 +131,7 @@ void zcxl_zswap_add(struct zcxl_dev *zd)
 		return;
 	}
 	zd->zswap_registered = true;
+	queue_delayed_work(system_dfl_wq, &zd->zswap_charge_work, 0);
 	dev_info(zcxl_to_dev(zd), "zswap stores pages on node %d\n",
 		 zd->win.nid);
 }
@@ -95,6 +147,7 @@ void zcxl_zswap_remove(struct zcxl_dev *zd)
 {
 	if (!zd->zswap_registered)
 		return;
+	cancel_delayed_work_sync(&zd->zswap_charge_work);
 	zswap_provider_unregister(&zd->zswap);
 	zcxl_flush_hints(zd);
 	zd->zswap_registered = false;
