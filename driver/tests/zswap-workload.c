@@ -90,10 +90,17 @@ static void fill(unsigned char *p, enum kind kind, uint64_t seed, size_t i)
 	size_t off = 0;
 
 	if (file_data) {
-		size_t start = (i * page_size) % file_len;
+		size_t start = (i * page_size) % file_len, n;
 
-		for (off = 0; off < page_size; off++)
-			p[off] = file_data[(start + off) % file_len];
+		/* the file read cyclically, in runs up to its end */
+		while (off < page_size) {
+			n = file_len - start;
+			if (n > page_size - off)
+				n = page_size - off;
+			memcpy(p + off, file_data + start, n);
+			off += n;
+			start = 0;
+		}
 		return;
 	}
 
