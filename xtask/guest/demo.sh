@@ -57,17 +57,13 @@ echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 cg=/sys/fs/cgroup/demo
 mkdir -p $cg
 # zswap charges the cgroup what the device stores per page, so the limit
-# bounds the compressed data it can hold: 256 MiB of a mix that compresses
-# about 2:1 on the device, out of a 512 MiB working set.
+# bounds the compressed data it can hold: a 512 MiB working set of a mix
+# that compresses about 1.8:1 fits compressed under 2/3 of it.
 mib=${ZCXL_DEMO_MIB:-512}
-limit=${ZCXL_DEMO_LIMIT_MIB:-$((mib / 2 + 32))}
+limit=${ZCXL_DEMO_LIMIT_MIB:-$((mib * 2 / 3))}
 echo "${limit}M" > $cg/memory.max
-src="-p mix"
+src="-p ${ZCXL_DEMO_PATTERN:-mix}"
 what="a generated mix (text, random, same-filled, zero pages)"
-if [ -n "${ZCXL_CORPUS:-}" ]; then
-	src="-f $ZCXL_CORPUS"
-	what="$(basename "$ZCXL_CORPUS") of the Silesia corpus"
-fi
 say "workload: $mib MiB of $what in a cgroup with memory.max ${limit}M, swap on $ZCXL_SWAP"
 rm -f /tmp/go
 sh -c "echo \$\$ > $cg/cgroup.procs; exec zswap-workload -m $mib $src -w /tmp/go" > /tmp/demo.out 2>&1 &
