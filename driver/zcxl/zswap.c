@@ -14,7 +14,8 @@
  * not PAGE_SIZE: a cgroup at memory.max then gains room by swapping to the
  * device, as it does with CPU-compressed zswap. One page's own compressed
  * size is known to the device only after it compressed it, asynchronously,
- * so the charge is the device's average, read once a second.
+ * so the charge is the device's average, read at most once a second while
+ * zswap stores pages (the callback must not sleep; a mailbox command does).
  */
 
 #include <linux/math64.h>
@@ -45,6 +46,9 @@ static void zcxl_zswap_stored(struct zswap_provider *prov, struct page *page)
 	/* Without its hint a page is still found by the device's scanner. */
 	if (zcxl_batch_add(zd, ZCXL_HINT_WRITE, page_to_pfn(page), 1))
 		atomic64_inc(&zd->batch.failed);
+	/* Pending work is left alone: a refresh at most once a period. */
+	queue_delayed_work(system_dfl_wq, &zd->zswap_charge_work,
+			   ZCXL_CHARGE_PERIOD);
 }
 
 static void zcxl_zswap_release(struct zswap_provider *prov, struct page *page)
@@ -96,8 +100,6 @@ static void zcxl_zswap_charge_work(struct work_struct *work)
 			   zcxl_charge_per_page(le64_to_cpu(st.media_used),
 						pages));
 	}
-	queue_delayed_work(system_dfl_wq, &zd->zswap_charge_work,
-			   ZCXL_CHARGE_PERIOD);
 }
 
 static const struct zswap_provider_ops zcxl_zswap_ops = {
@@ -131,7 +133,6 @@ void zcxl_zswap_add(struct zcxl_dev *zd)
 		return;
 	}
 	zd->zswap_registered = true;
-	queue_delayed_work(system_dfl_wq, &zd->zswap_charge_work, 0);
 	dev_info(zcxl_to_dev(zd), "zswap stores pages on node %d\n",
 		 zd->win.nid);
 }
@@ -147,8 +148,9 @@ void zcxl_zswap_remove(struct zcxl_dev *zd)
 {
 	if (!zd->zswap_registered)
 		return;
-	cancel_delayed_work_sync(&zd->zswap_charge_work);
 	zswap_provider_unregister(&zd->zswap);
+	/* No more stored() calls to queue it again. */
+	cancel_delayed_work_sync(&zd->zswap_charge_work);
 	zcxl_flush_hints(zd);
 	zd->zswap_registered = false;
 }
