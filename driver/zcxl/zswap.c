@@ -10,9 +10,12 @@
  * backing mode restores it into the window.
  *
  * The memory cgroup of a stored page is charged what the device's media
- * holds per stored page (media used / pages stored, from its statistics),
- * not PAGE_SIZE: a cgroup at memory.max then gains room by swapping to the
- * device, as it does with CPU-compressed zswap. One page's own compressed
+ * holds per stored page ((blob + metadata bytes) / pages stored, from its
+ * statistics), not PAGE_SIZE: a cgroup at memory.max then gains room by
+ * swapping to the device, as it does with CPU-compressed zswap. The
+ * device's fragmentation (free room in its slabs, which any page may fill)
+ * is not charged: on a nearly empty device it exceeds the pages' own size
+ * and would charge every early page PAGE_SIZE. One page's own compressed
  * size is known to the device only after it compressed it, asynchronously,
  * so the charge is the device's average, read at most once a second while
  * zswap stores pages (the callback must not sleep; a mailbox command does).
@@ -70,11 +73,11 @@ static int zcxl_zswap_prepare_read(struct zswap_provider *prov,
 }
 
 /* Media bytes per stored page; PAGE_SIZE while the device holds none. */
-static unsigned int zcxl_charge_per_page(u64 media_used, u64 pages)
+static unsigned int zcxl_charge_per_page(u64 media_bytes, u64 pages)
 {
 	if (!pages)
 		return PAGE_SIZE;
-	return clamp_t(u64, div64_u64(media_used, pages), 1, PAGE_SIZE);
+	return clamp_t(u64, div64_u64(media_bytes, pages), 1, PAGE_SIZE);
 }
 
 static unsigned int zcxl_zswap_charge_size(struct zswap_provider *prov)
@@ -97,7 +100,8 @@ static void zcxl_zswap_charge_work(struct work_struct *work)
 			le64_to_cpu(st.pages[ZCXL_PAGES_COMPRESSED]) +
 			le64_to_cpu(st.pages[ZCXL_PAGES_RAW]);
 		WRITE_ONCE(zd->zswap_charge,
-			   zcxl_charge_per_page(le64_to_cpu(st.media_used),
+			   zcxl_charge_per_page(le64_to_cpu(st.live_blob_bytes) +
+						le64_to_cpu(st.metadata_bytes),
 						pages));
 	}
 }

@@ -51,7 +51,7 @@ say "node $ZCXL_NODE is protected memory (has_protected_memory: $(cat /sys/devic
 mkswap "$ZCXL_SWAP" >/dev/null
 swapon "$ZCXL_SWAP"
 echo 1 > /sys/module/zswap/parameters/enabled
-echo Y > /sys/module/zswap/parameters/shrinker_enabled
+echo N > /sys/module/zswap/parameters/shrinker_enabled
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 cg=/sys/fs/cgroup/demo
