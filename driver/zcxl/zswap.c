@@ -17,8 +17,9 @@
  * is not charged: on a nearly empty device it exceeds the pages' own size
  * and would charge every early page PAGE_SIZE. One page's own compressed
  * size is known to the device only after it compressed it, asynchronously,
- * so the charge is the device's average, read at most once a second while
- * zswap stores pages (the callback must not sleep; a mailbox command does).
+ * so the charge is the device's average, read every ZCXL_CHARGE_PERIOD
+ * while zswap stores pages (the callback must not sleep; a mailbox command
+ * does).
  */
 
 #include <linux/math64.h>
@@ -30,7 +31,13 @@
 #include "core.h"
 #include "uapi/linux/zcxl.h"
 
-#define ZCXL_CHARGE_PERIOD	HZ
+/*
+ * Reclaim can push tens of thousands of pages to the device within a
+ * second; pages stored before the first reading are charged PAGE_SIZE,
+ * which gains a cgroup at memory.max nothing. So the reading follows the
+ * stores closely: at most ten mailbox commands a second while zswap stores.
+ */
+#define ZCXL_CHARGE_PERIOD	(HZ / 10)
 
 static struct zcxl_dev *zcxl_from_provider(struct zswap_provider *prov)
 {
