@@ -256,8 +256,10 @@ fn agrees_with_c(blob: &[u8]) -> Result<(), TestCaseError> {
 }
 
 #[test]
-fn blob_sizes_match_c_on_sample_pages() {
-    // The same greedy parse as C with half its table: sizes agree closely.
+fn blob_sizes_stay_within_one_percent_of_c_on_sample_pages() {
+    // C's greedy parse with a 5-byte key and no positions inside matches
+    // indexed: the total must never exceed C's by more than the 1% the
+    // codec is held to.
     let (mut ours, mut c) = (0usize, 0usize);
     for seed in 0..200u64 {
         let segs: Vec<_> = (0..6)
@@ -274,8 +276,7 @@ fn blob_sizes_match_c_on_sample_pages() {
         let mut blob = vec![0u8; MAX_BLOB];
         c += c_reference::compress_default(&page, &mut blob).unwrap();
     }
-    let diff = ours.abs_diff(c) as f64 / c as f64;
-    assert!(diff < 0.005, "ours {ours} B vs C {c} B");
+    assert!(ours as f64 <= c as f64 * 1.01, "ours {ours} B vs C {c} B");
 }
 
 #[test]
