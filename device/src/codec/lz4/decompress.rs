@@ -149,7 +149,18 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
             dst[..16].copy_from_slice(&src[..16]);
             dst[n - 16..].copy_from_slice(&src[n - 16..]);
         }
-        _ => dst.copy_from_slice(src),
+        _ => {
+            // 32-byte steps and one last overlapping step, not a library
+            // call: glibc's `rep movsb` for page-sized copies slows down
+            // ~3x for some source/destination alignments (an all-literal
+            // blob decoded ~110 or ~380 ns depending on where it lay).
+            let mut k = 0;
+            while k + 32 < n {
+                dst[k..k + 32].copy_from_slice(&src[k..k + 32]);
+                k += 32;
+            }
+            dst[n - 32..].copy_from_slice(&src[n - 32..]);
+        }
     }
 }
 
