@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zcxl-cci: send CCI commands to a zcxl device through /dev/zcxlN and print
- * the answers as key=value lines (for shell checks and people).
+ * zcxl-cci: send CCI commands to a zcxl device and print the answers as
+ * key=value lines (for shell checks and people).
  *
- *   zcxl-cci [-d /dev/zcxlN] [--drop-privileges] info | identify | imd | caps | stats |
+ *   zcxl-cci [-d /dev/zcxlN | -c /dev/cxl/memN] [--drop-privileges] COMMAND
+ *
+ *   COMMAND: info | identify | imd | caps | stats | health | timestamp | cel |
  *            watermarks | set-watermarks LOW HIGH | raw OPCODE [HEX] |
- *            check-rules
+ *            check-rules | query
  *
+ * -d sends through the zcxl driver's ioctl (the default, /dev/zcxl0); -c
+ * through the Linux CXL memdev the driver registers (CXL_MEM_SEND_COMMAND:
+ * the kernel's typed command where it has one, else its raw command). A
+ * device given as fd:N is the caller's open descriptor N. info
+ * and check-rules need -d, query (the commands the CXL core enabled) -c.
  * --drop-privileges switches to uid/gid 65534 once the device is open (to
  * check that the ioctls need CAP_SYS_ADMIN, not just an open file).
  * check-rules sends malformed and forbidden requests and checks that the
@@ -24,12 +31,91 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <linux/cxl_mem.h>
 #include <linux/zcxl.h>
+
+/* linux/cxl_mem.h uses BIT() without defining it for userspace. */
+#ifndef BIT
+#define BIT(n)		(1U << (n))
+#endif
 
 #define CAPACITY_UNIT	(256ULL << 20)
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static int fd = -1;
+static int via_cxl;	/* fd is a CXL memdev, not /dev/zcxlN */
+
+/* The kernel's typed CXL commands (linux/cxl_mem.h) and their opcodes. */
+static const struct {
+	__u32 id;
+	__u16 opcode;
+} cxl_typed[] = {
+	{ CXL_MEM_COMMAND_ID_IDENTIFY, ZCXL_OP_IDENTIFY_MEMORY_DEVICE },
+	{ CXL_MEM_COMMAND_ID_GET_SUPPORTED_LOGS, ZCXL_OP_GET_SUPPORTED_LOGS },
+	{ CXL_MEM_COMMAND_ID_GET_FW_INFO, ZCXL_OP_GET_FW_INFO },
+	{ CXL_MEM_COMMAND_ID_GET_PARTITION_INFO, ZCXL_OP_GET_PARTITION_INFO },
+	{ CXL_MEM_COMMAND_ID_GET_LSA, ZCXL_OP_GET_LSA },
+	{ CXL_MEM_COMMAND_ID_GET_HEALTH_INFO, ZCXL_OP_GET_HEALTH_INFO },
+	{ CXL_MEM_COMMAND_ID_GET_LOG, ZCXL_OP_GET_LOG },
+	{ CXL_MEM_COMMAND_ID_SET_PARTITION_INFO, 0x4101 },
+	{ CXL_MEM_COMMAND_ID_SET_LSA, ZCXL_OP_SET_LSA },
+	{ CXL_MEM_COMMAND_ID_GET_ALERT_CONFIG, ZCXL_OP_GET_ALERT_CONFIG },
+	{ CXL_MEM_COMMAND_ID_SET_ALERT_CONFIG, ZCXL_OP_SET_ALERT_CONFIG },
+	{ CXL_MEM_COMMAND_ID_GET_SHUTDOWN_STATE, 0x4203 },
+	{ CXL_MEM_COMMAND_ID_SET_SHUTDOWN_STATE, 0x4204 },
+	{ CXL_MEM_COMMAND_ID_GET_SCAN_MEDIA_CAPS, 0x4303 },
+	{ CXL_MEM_COMMAND_ID_GET_TIMESTAMP, ZCXL_OP_GET_TIMESTAMP },
+	{ CXL_MEM_COMMAND_ID_GET_LOG_CAPS, 0x0402 },
+	{ CXL_MEM_COMMAND_ID_CLEAR_LOG, 0x0403 },
+	{ CXL_MEM_COMMAND_ID_GET_SUP_LOG_SUBLIST, 0x0405 },
+};
+
+/*
+ * One command through the chosen device; fills the return code, vendor
+ * status and payload length. Returns the ioctl's result (errno on -1).
+ */
+static int transport(__u16 opcode, const void *in, size_t in_size, void *out,
+		     size_t out_size, __u16 *return_code, __u16 *vendor_status,
+		     __u32 *out_len)
+{
+	struct cxl_send_command send = {
+		.id = CXL_MEM_COMMAND_ID_RAW,
+		.raw.opcode = opcode,
+		.in.size = in_size,
+		.in.payload = (unsigned long)in,
+		.out.size = out_size,
+		.out.payload = (unsigned long)out,
+	};
+	struct zcxl_cci_cmd cmd = {
+		.opcode = opcode,
+		.in_size = in_size,
+		.out_size = out_size,
+		.in_payload = (unsigned long)in,
+		.out_payload = (unsigned long)out,
+	};
+	size_t i;
+
+	if (!via_cxl) {
+		if (ioctl(fd, ZCXL_IOC_CCI, &cmd))
+			return -1;
+		*return_code = cmd.return_code;
+		*vendor_status = cmd.vendor_status;
+		*out_len = cmd.out_size;
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(cxl_typed); i++) {
+		if (cxl_typed[i].opcode == opcode) {
+			send.id = cxl_typed[i].id;
+			send.raw.opcode = 0;
+		}
+	}
+	if (ioctl(fd, CXL_MEM_SEND_COMMAND, &send))
+		return -1;
+	*return_code = send.retval;
+	*vendor_status = 0;	/* the CXL ioctl does not pass it on */
+	*out_len = send.out.size;
+	return 0;
+}
 
 static __u16 le16(const __u8 *p)
 {
@@ -55,29 +141,25 @@ static __u64 le64(const __u8 *p)
 static size_t send_cmd(__u16 opcode, const void *in, size_t in_size,
 		       __u8 *out, size_t out_size, size_t expect)
 {
-	struct zcxl_cci_cmd cmd = {
-		.opcode = opcode,
-		.in_size = in_size,
-		.out_size = out_size,
-		.in_payload = (unsigned long)in,
-		.out_payload = (unsigned long)out,
-	};
+	__u16 return_code, vendor_status;
+	__u32 len;
 
-	if (ioctl(fd, ZCXL_IOC_CCI, &cmd)) {
+	if (transport(opcode, in, in_size, out, out_size, &return_code,
+		      &vendor_status, &len)) {
 		fprintf(stderr, "zcxl-cci: opcode %#06x: %s\n", opcode,
 			strerror(errno));
 		exit(2);
 	}
-	if (cmd.return_code) {
-		printf("return_code=%#x\n", cmd.return_code);
+	if (return_code) {
+		printf("return_code=%#x\n", return_code);
 		exit(1);
 	}
-	if (expect && cmd.out_size != expect) {
+	if (expect && len != expect) {
 		fprintf(stderr, "zcxl-cci: opcode %#06x: %u-byte payload, expected %zu\n",
-			opcode, cmd.out_size, expect);
+			opcode, len, expect);
 		exit(2);
 	}
-	return cmd.out_size;
+	return len;
 }
 
 static void print_text(const char *key, const __u8 *p, size_t n)
@@ -201,6 +283,102 @@ static int cmd_stats(void)
 	return 0;
 }
 
+static int cmd_health(void)
+{
+	__u8 o[18];
+
+	send_cmd(ZCXL_OP_GET_HEALTH_INFO, NULL, 0, o, sizeof(o), sizeof(o));
+	printf("health_status=%#x\n", o[0]);
+	printf("media_status=%#x\n", o[1]);
+	printf("additional_status=%#x\n", o[2]);
+	printf("life_used=%u\n", o[3]);
+	printf("temperature=%u\n", le16(o + 4));
+	printf("dirty_shutdowns=%u\n", le32(o + 6));
+	printf("corrected_volatile_errors=%u\n", le32(o + 0xa));
+	printf("corrected_persistent_errors=%u\n", le32(o + 0xe));
+	return 0;
+}
+
+static int cmd_timestamp(void)
+{
+	__u8 o[8];
+
+	send_cmd(ZCXL_OP_GET_TIMESTAMP, NULL, 0, o, sizeof(o), sizeof(o));
+	printf("timestamp_ns=%llu\n", (unsigned long long)le64(o));
+	return 0;
+}
+
+/* The Command Effects Log: the opcodes the device implements. */
+static int cmd_cel(void)
+{
+	static const __u8 cel_uuid[16] = {
+		0x0d, 0xa9, 0xc0, 0xb5, 0xbf, 0x41, 0x4b, 0x78,
+		0x8f, 0x79, 0x96, 0xb1, 0x62, 0x3b, 0x3f, 0x17,
+	};
+	static __u8 o[ZCXL_CCI_MAX_PAYLOAD];
+	__u8 in[24] = { 0 };
+	__u32 size = 0;
+	size_t n, i;
+
+	n = send_cmd(ZCXL_OP_GET_SUPPORTED_LOGS, NULL, 0, o, sizeof(o), 0);
+	for (i = 0; 8 + 20 * (i + 1) <= n && i < le16(o); i++)
+		if (!memcmp(o + 8 + 20 * i, cel_uuid, sizeof(cel_uuid)))
+			size = le32(o + 8 + 20 * i + 16);
+	if (!size || size > sizeof(o)) {
+		fprintf(stderr, "zcxl-cci: no usable CEL in Get Supported Logs\n");
+		return 2;
+	}
+	memcpy(in, cel_uuid, sizeof(cel_uuid));
+	in[20] = size & 0xff;
+	in[21] = size >> 8;
+	send_cmd(ZCXL_OP_GET_LOG, in, sizeof(in), o, sizeof(o), size);
+	printf("cel=");
+	for (i = 0; i + 4 <= size; i += 4)
+		printf("%s%#06x", i ? "," : "", le16(o + i));
+	putchar('\n');
+	return 0;
+}
+
+/* The typed commands the CXL core enabled for this memdev. */
+static int cmd_query(void)
+{
+	struct cxl_mem_query_commands head = { 0 }, *q;
+	__u32 n, i, j;
+	int first = 1;
+
+	if (ioctl(fd, CXL_MEM_QUERY_COMMANDS, &head)) {
+		perror("zcxl-cci: CXL_MEM_QUERY_COMMANDS");
+		return 2;
+	}
+	n = head.n_commands;
+	q = calloc(1, sizeof(*q) + n * sizeof(q->commands[0]));
+	if (!q)
+		return 2;
+	q->n_commands = n;
+	if (ioctl(fd, CXL_MEM_QUERY_COMMANDS, q)) {
+		perror("zcxl-cci: CXL_MEM_QUERY_COMMANDS");
+		return 2;
+	}
+	printf("enabled=");
+	for (i = 0; i < q->n_commands && i < n; i++) {
+		if (!(q->commands[i].flags & CXL_MEM_COMMAND_FLAG_ENABLED))
+			continue;
+		for (j = 0; j < ARRAY_SIZE(cxl_typed); j++) {
+			if (cxl_typed[j].id != q->commands[i].id)
+				continue;
+			printf("%s%#06x", first ? "" : ",", cxl_typed[j].opcode);
+			first = 0;
+		}
+	}
+	putchar('\n');
+	printf("known=");
+	for (j = 0; j < ARRAY_SIZE(cxl_typed); j++)
+		printf("%s%#06x", j ? "," : "", cxl_typed[j].opcode);
+	putchar('\n');
+	free(q);
+	return 0;
+}
+
 static int cmd_watermarks(void)
 {
 	__u8 o[24];
@@ -236,15 +414,12 @@ static int hexval(int c)
 static int cmd_raw(const char *op, const char *hex)
 {
 	static __u8 in[ZCXL_CCI_MAX_PAYLOAD], out[ZCXL_CCI_MAX_PAYLOAD];
-	struct zcxl_cci_cmd cmd = {
-		.out_size = sizeof(out),
-		.in_payload = (unsigned long)in,
-		.out_payload = (unsigned long)out,
-	};
+	__u16 opcode, return_code, vendor_status;
 	size_t n = 0, i;
+	__u32 len;
 	char *end;
 
-	cmd.opcode = strtoul(op, &end, 0);
+	opcode = strtoul(op, &end, 0);
 	if (*end) {
 		fprintf(stderr, "zcxl-cci: bad opcode %s\n", op);
 		return 2;
@@ -256,20 +431,20 @@ static int cmd_raw(const char *op, const char *hex)
 		}
 		in[n++] = hexval(hex[0]) << 4 | hexval(hex[1]);
 	}
-	cmd.in_size = n;
-	if (ioctl(fd, ZCXL_IOC_CCI, &cmd)) {
-		fprintf(stderr, "zcxl-cci: opcode %#06x: %s\n", cmd.opcode,
+	if (transport(opcode, in, n, out, sizeof(out), &return_code,
+		      &vendor_status, &len)) {
+		fprintf(stderr, "zcxl-cci: opcode %#06x: %s\n", opcode,
 			strerror(errno));
 		return 2;
 	}
-	printf("return_code=%#x\n", cmd.return_code);
-	printf("vendor_status=%#x\n", cmd.vendor_status);
-	printf("payload_len=%u\n", cmd.out_size);
+	printf("return_code=%#x\n", return_code);
+	printf("vendor_status=%#x\n", vendor_status);
+	printf("payload_len=%u\n", len);
 	printf("payload=");
-	for (i = 0; i < cmd.out_size && i < sizeof(out); i++)
+	for (i = 0; i < len && i < sizeof(out); i++)
 		printf("%02x", out[i]);
 	putchar('\n');
-	return cmd.return_code ? 1 : 0;
+	return return_code ? 1 : 0;
 }
 
 /* One request check-rules sends, and the errno the driver must answer. */
@@ -311,8 +486,8 @@ static const struct rule_case rule_cases[] = {
 	  .in_size = 4, .want = EBUSY },
 	{ .what = "Inject Poison, window added", .opcode = ZCXL_OP_INJECT_POISON, .in_size = 8,
 	  .window_added = 1, .want = EBUSY },
-	{ .what = "Set LSA, window added", .opcode = ZCXL_OP_SET_LSA, .in_size = 16,
-	  .window_added = 1, .want = EBUSY },
+	{ .what = "Set LSA (no data), window added", .opcode = ZCXL_OP_SET_LSA, .in_size = 8,
+	  .window_added = 1 },
 	{ .what = "Media Operations Zero, window added", .opcode = ZCXL_OP_MEDIA_OPERATIONS,
 	  .in_size = 8, .in = { 1, 1 }, .window_added = 1, .want = EBUSY },
 	{ .what = "Media Operations Discovery, window added", .opcode = ZCXL_OP_MEDIA_OPERATIONS,
@@ -368,9 +543,10 @@ static int cmd_check_rules(void)
 
 static int print_usage(void)
 {
-	fprintf(stderr, "usage: zcxl-cci [-d /dev/zcxlN] [--drop-privileges] COMMAND\n"
-		"commands: info | identify | imd | caps | stats | watermarks |\n"
-		"          set-watermarks LOW HIGH | raw OPCODE [HEX] | check-rules\n");
+	fprintf(stderr, "usage: zcxl-cci [-d /dev/zcxlN | -c /dev/cxl/memN] [--drop-privileges] COMMAND\n"
+		"commands: info | identify | imd | caps | stats | health | timestamp |\n"
+		"          cel | watermarks | set-watermarks LOW HIGH | raw OPCODE [HEX] |\n"
+		"          check-rules | query\n");
 	return 2;
 }
 
@@ -380,7 +556,8 @@ int main(int argc, char **argv)
 	int drop = 0;
 	const char *cmd;
 
-	if (argc > 2 && !strcmp(argv[1], "-d")) {
+	if (argc > 2 && (!strcmp(argv[1], "-d") || !strcmp(argv[1], "-c"))) {
+		via_cxl = argv[1][1] == 'c';
 		dev = argv[2];
 		argv += 2;
 		argc -= 2;
@@ -394,13 +571,25 @@ int main(int argc, char **argv)
 		return print_usage();
 	cmd = argv[1];
 
-	fd = open(dev, O_RDWR);
+	/* fd:N: a descriptor the caller opened (and kept across an unbind). */
+	if (!strncmp(dev, "fd:", 3))
+		fd = atoi(dev + 3);
+	else
+		fd = open(dev, O_RDWR);
 	if (fd < 0) {
 		fprintf(stderr, "zcxl-cci: %s: %s\n", dev, strerror(errno));
 		return 2;
 	}
 	if (drop && (setgroups(0, NULL) || setgid(65534) || setuid(65534))) {
 		perror("zcxl-cci: dropping privileges");
+		return 2;
+	}
+	if (via_cxl && (!strcmp(cmd, "info") || !strcmp(cmd, "check-rules"))) {
+		fprintf(stderr, "zcxl-cci: %s needs -d /dev/zcxlN\n", cmd);
+		return 2;
+	}
+	if (!via_cxl && !strcmp(cmd, "query")) {
+		fprintf(stderr, "zcxl-cci: query needs -c /dev/cxl/memN\n");
 		return 2;
 	}
 	if (!strcmp(cmd, "info"))
@@ -413,6 +602,14 @@ int main(int argc, char **argv)
 		return cmd_caps();
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats();
+	if (!strcmp(cmd, "health"))
+		return cmd_health();
+	if (!strcmp(cmd, "timestamp"))
+		return cmd_timestamp();
+	if (!strcmp(cmd, "cel"))
+		return cmd_cel();
+	if (!strcmp(cmd, "query"))
+		return cmd_query();
 	if (!strcmp(cmd, "watermarks"))
 		return cmd_watermarks();
 	if (!strcmp(cmd, "set-watermarks") && argc == 4)

@@ -4,14 +4,8 @@
  *
  * Raw CCI commands are for tests and tools. Every size the caller gives is
  * checked against the command before anything reaches the device, and a
- * command is let through only if it is safe in the window's current state:
- *
- *  - reads, and settings that leave media and labels alone: always;
- *  - commands that change media or labels (Set LSA, Inject/Clear Poison,
- *    Media Operations other than Discovery) and opcodes the driver does not
- *    know: only while the window is not added as memory;
- *  - the event-log commands the driver depends on (Clear Event Records, Set
- *    Event Interrupt Policy): never.
+ * command is let through only if it is safe in the window's current state
+ * (rules.c).
  */
 
 #include <linux/capability.h>
@@ -23,82 +17,6 @@
 
 #include "core.h"
 #include "uapi/linux/zcxl.h"
-
-enum zcxl_cci_policy {
-	ZCXL_CCI_ANY,
-	ZCXL_CCI_UNMAPPED,	/* only while the window is not added */
-	ZCXL_CCI_DRIVER,	/* never from userspace */
-};
-
-/* Input sizes each command takes (specs/device.md §4.2). */
-struct zcxl_cci_rule {
-	u16 opcode;
-	u16 in_min;
-	u16 in_max;
-	u8 policy;
-};
-
-#define ZCXL_IN_ANY	ZCXL_CCI_MAX_PAYLOAD
-#define ZCXL_RULE(_op, _min, _max, _policy)				\
-	{ .opcode = ZCXL_OP_##_op, .in_min = (_min), .in_max = (_max),	\
-	  .policy = ZCXL_CCI_##_policy }
-
-static const struct zcxl_cci_rule zcxl_cci_rules[] = {
-	ZCXL_RULE(IDENTIFY, 0, 0, ANY),
-	ZCXL_RULE(GET_EVENT_RECORDS, 1, 1, ANY),
-	ZCXL_RULE(CLEAR_EVENT_RECORDS, 6, ZCXL_IN_ANY, DRIVER),
-	ZCXL_RULE(GET_EVENT_INTERRUPT_POLICY, 0, 0, ANY),
-	ZCXL_RULE(SET_EVENT_INTERRUPT_POLICY, 4, 5, DRIVER),
-	ZCXL_RULE(GET_FW_INFO, 0, 0, ANY),
-	ZCXL_RULE(GET_TIMESTAMP, 0, 0, ANY),
-	ZCXL_RULE(SET_TIMESTAMP, 8, 8, ANY),
-	ZCXL_RULE(GET_SUPPORTED_LOGS, 0, 0, ANY),
-	ZCXL_RULE(GET_LOG, 24, 24, ANY),
-	ZCXL_RULE(IDENTIFY_MEMORY_DEVICE, 0, 0, ANY),
-	ZCXL_RULE(GET_PARTITION_INFO, 0, 0, ANY),
-	ZCXL_RULE(GET_LSA, 8, 8, ANY),
-	ZCXL_RULE(SET_LSA, 8, ZCXL_IN_ANY, UNMAPPED),
-	ZCXL_RULE(GET_HEALTH_INFO, 0, 0, ANY),
-	ZCXL_RULE(GET_ALERT_CONFIG, 0, 0, ANY),
-	ZCXL_RULE(SET_ALERT_CONFIG, 12, 12, ANY),
-	ZCXL_RULE(GET_POISON_LIST, 16, 16, ANY),
-	ZCXL_RULE(INJECT_POISON, 8, 8, UNMAPPED),
-	ZCXL_RULE(CLEAR_POISON, 72, 72, UNMAPPED),
-	ZCXL_RULE(MEDIA_OPERATIONS, 8, ZCXL_IN_ANY, UNMAPPED),
-	ZCXL_RULE(GET_COMPRESSION_CAPS, 0, 0, ANY),
-	ZCXL_RULE(GET_COMPRESSION_STATS, 0, 0, ANY),
-	ZCXL_RULE(GET_WATERMARKS, 0, 0, ANY),
-	ZCXL_RULE(SET_WATERMARKS, 4, 4, ANY),
-	ZCXL_RULE(GET_COMPRESSION_POLICY, 0, 0, ANY),
-	ZCXL_RULE(SET_COMPRESSION_POLICY, 8, 8, ANY),
-};
-
-static const struct zcxl_cci_rule zcxl_cci_unknown = {
-	.in_max = ZCXL_IN_ANY,
-	.policy = ZCXL_CCI_UNMAPPED,
-};
-
-/* Media Operations class 0 (Discovery) only reads. */
-#define ZCXL_MEDIA_OPS_DISCOVERY	0
-
-static const struct zcxl_cci_rule *zcxl_cci_rule(u16 opcode)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(zcxl_cci_rules); i++)
-		if (zcxl_cci_rules[i].opcode == opcode)
-			return &zcxl_cci_rules[i];
-	return &zcxl_cci_unknown;
-}
-
-static enum zcxl_cci_policy zcxl_cci_policy(const struct zcxl_cci_rule *rule,
-					    const u8 *in)
-{
-	if (rule->opcode == ZCXL_OP_MEDIA_OPERATIONS &&
-	    in[0] == ZCXL_MEDIA_OPS_DISCOVERY)
-		return ZCXL_CCI_ANY;
-	return rule->policy;
-}
 
 static int zcxl_ioctl_cci(struct zcxl_dev *zd, struct zcxl_cci_cmd __user *ucmd)
 {
@@ -131,27 +49,10 @@ static int zcxl_ioctl_cci(struct zcxl_dev *zd, struct zcxl_cci_cmd __user *ucmd)
 		goto free_in;
 	}
 
-	policy = zcxl_cci_policy(rule, in);
-	if (policy == ZCXL_CCI_DRIVER) {
-		rc = -EBUSY;
-		goto free_out;
-	}
-	/* Holding the window's lock keeps it from being added meanwhile. */
-	if (policy == ZCXL_CCI_UNMAPPED) {
-		mutex_lock(&zd->win.lock);
-		if (zd->win.state == ZCXL_WIN_ADDED ||
-		    zd->win.state == ZCXL_WIN_STRANDED)
-			rc = -EBUSY;
-		else
-			rc = zcxl_cci_raw(zd, cmd.opcode, in, cmd.in_size, out,
-					  zd->cfg.max_payload, &out_len,
-					  &return_code, &vendor_status);
-		mutex_unlock(&zd->win.lock);
-	} else {
-		rc = zcxl_cci_raw(zd, cmd.opcode, in, cmd.in_size, out,
-				  zd->cfg.max_payload, &out_len, &return_code,
-				  &vendor_status);
-	}
+	policy = zcxl_cci_policy(cmd.opcode, in, cmd.in_size);
+	rc = zcxl_cci_guarded(zd, policy, cmd.opcode, in, cmd.in_size, out,
+			      zd->cfg.max_payload, &out_len, &return_code,
+			      &vendor_status);
 	if (rc)
 		goto free_out;
 

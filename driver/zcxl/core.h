@@ -2,7 +2,7 @@
 /*
  * zcxl: driver-internal state shared by the driver's parts
  * (main.c probe/remove, mbox.c, events.c, dataq.c, window.c, api.c,
- * sysfs.c, cdev.c).
+ * sysfs.c, cdev.c, rules.c, cxl.c).
  */
 #ifndef _ZCXL_CORE_H
 #define _ZCXL_CORE_H
@@ -29,6 +29,7 @@
 #include "zcxl.h"
 
 struct page;
+struct zcxl_cxl;
 
 /* Module parameters (main.c) */
 extern unsigned int zcxl_timeout_ms;
@@ -146,6 +147,9 @@ struct zcxl_dev {
 	bool zswap_registered;
 #endif
 
+	/* The CXL memdev (cxl.c); NULL when the device has none. */
+	struct zcxl_cxl *cxl;
+
 	/* Held for read by API and ioctl calls; remove() drains them. */
 	struct rw_semaphore users;
 	struct work_struct failed_work;
@@ -231,6 +235,41 @@ static inline bool zcxl_zswap_registered(struct zcxl_dev *zd)
 {
 	return false;
 }
+#endif
+
+/* rules.c: when userspace may send which command */
+enum zcxl_cci_policy {
+	ZCXL_CCI_ANY,
+	ZCXL_CCI_UNMAPPED,	/* only while the window is not added */
+	ZCXL_CCI_DRIVER,	/* never from userspace */
+};
+
+struct zcxl_cci_rule {
+	u16 opcode;
+	u16 in_min;		/* input sizes the command takes */
+	u16 in_max;
+	u8 policy;		/* enum zcxl_cci_policy */
+};
+
+const struct zcxl_cci_rule *zcxl_cci_rule(u16 opcode);
+enum zcxl_cci_policy zcxl_cci_policy(u16 opcode, const void *in,
+				     size_t in_len);
+int zcxl_cci_guarded(struct zcxl_dev *zd, enum zcxl_cci_policy policy,
+		     u16 opcode, const void *in, size_t in_len, void *out,
+		     size_t out_size, size_t *out_len, u16 *return_code,
+		     u16 *vendor_status);
+
+/* cxl.c: built against a full kernel tree with the CXL core (Kbuild) */
+#ifdef ZCXL_CXL_MEMDEV
+void zcxl_cxl_add(struct zcxl_dev *zd);
+void zcxl_cxl_remove(struct zcxl_dev *zd);
+void zcxl_cxl_event(struct zcxl_dev *zd, u8 log,
+		    struct zcxl_event_record *rec);
+#else
+static inline void zcxl_cxl_add(struct zcxl_dev *zd) {}
+static inline void zcxl_cxl_remove(struct zcxl_dev *zd) {}
+static inline void zcxl_cxl_event(struct zcxl_dev *zd, u8 log,
+				  struct zcxl_event_record *rec) {}
 #endif
 
 /* sysfs.c */

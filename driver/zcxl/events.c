@@ -116,9 +116,10 @@ static void zcxl_vendor_event(struct zcxl_dev *zd,
 }
 
 static void zcxl_event_record(struct zcxl_dev *zd, u8 log,
-			      const struct zcxl_event_record *rec)
+			      struct zcxl_event_record *rec)
 {
 	zcxl_count(&zd->ev.records[log], 1);
+	zcxl_cxl_event(zd, log, rec);
 	if (uuid_equal(&rec->uuid, &zcxl_vendor_uuid))
 		zcxl_vendor_event(zd, (const void *)rec->data);
 	else

@@ -8,7 +8,8 @@
  * hints, and a window (shared memory region 0) that the driver hot-adds as
  * memory on a NUMA node. This file holds the module parameters, the config
  * space checks, and probe/remove; the rest lives in mbox.c, events.c,
- * dataq.c, window.c, api.c, sysfs.c and cdev.c.
+ * dataq.c, window.c, api.c, sysfs.c, cdev.c, rules.c and cxl.c (the device
+ * as a CXL memdev).
  */
 
 #include <linux/idr.h>
@@ -329,9 +330,14 @@ static int zcxl_probe(struct virtio_device *vdev)
 	rc = zcxl_events_setup(zd);
 	if (rc)
 		goto err_reset;
+	zcxl_cxl_add(zd);
+	if (zcxl_failed(zd)) {
+		rc = -EIO;
+		goto err_cxl;
+	}
 	rc = zcxl_cdev_add(zd);
 	if (rc)
-		goto err_reset;
+		goto err_cxl;
 
 	zcxl_publish(zd);
 	zcxl_events_enable(zd);
@@ -341,6 +347,8 @@ static int zcxl_probe(struct virtio_device *vdev)
 		 zd->cfg.backing_mode ? "compressed" : "shadow");
 	return 0;
 
+err_cxl:
+	zcxl_cxl_remove(zd);
 err_reset:
 	virtio_reset_device(vdev);
 	cancel_work_sync(&zd->failed_work);
@@ -373,6 +381,8 @@ static void zcxl_remove(struct virtio_device *vdev)
 	/* Users free their pages in the window; hints still work meanwhile. */
 	zcxl_unpublish(zd);
 	zcxl_events_disable(zd);
+	/* The CXL side is gone before anything it could reach is. */
+	zcxl_cxl_remove(zd);
 	zcxl_zswap_remove(zd);
 	zcxl_notify(zd, ZCXL_EVENT_REMOVE);
 

@@ -5,8 +5,9 @@
  * Each bound device has a character device /dev/zcxlN. Its ioctls need
  * CAP_SYS_ADMIN. ZCXL_IOC_CCI sends one CXL CCI command (specs/device.md §4)
  * over the device's mailbox; the driver validates every size before anything
- * reaches the device and refuses commands that would change media or labels
- * while the window is in use as memory.
+ * reaches the device and refuses commands that would change media while
+ * the window is in use as memory. The same rules apply to the device's CXL
+ * memdev (/dev/cxl/memN), where the driver registers one.
  */
 #ifndef _UAPI_LINUX_ZCXL_H
 #define _UAPI_LINUX_ZCXL_H
