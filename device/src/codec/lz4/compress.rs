@@ -74,7 +74,7 @@ pub const OUT_CAPACITY: usize = MAX_BLOB + WILD;
 // Positions fit a table entry.
 const _: () = assert!(PAGE_SIZE <= 1 << 16);
 
-/// Reusable compressor state: the hash table. Keep one per thread (8 KiB).
+/// Reusable compressor state: the hash table. Keep one per thread (16 KiB).
 pub struct PageCompressor {
     table: Box<[u16; TABLE_LEN]>,
 }
