@@ -140,6 +140,104 @@ proptest! {
     fn random_bytes_never_break_the_decoders(blob in proptest::collection::vec(any::<u8>(), 0..200)) {
         agrees_with_c(&blob)?;
     }
+
+    #[test]
+    fn generated_sequences_get_the_same_verdict_from_both_decoders_and_c(
+        seqs in proptest::collection::vec(sequence(), 1..400),
+        exact_end in any::<bool>(),
+        valid in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        // Hand-built blobs reach what compressed pages rarely do: every
+        // length class and small offset right up to the page end, and
+        // sequences that overrun it by a few bytes.
+        let blob = encode_sequences(&seqs, exact_end, valid, seed);
+        let ours = decode_both(&blob);
+        agrees_with_c(&blob)?;
+        if exact_end && valid {
+            // Well-formed by construction: it must decode, like C does.
+            prop_assert!(ours.is_ok(), "{:?}", ours.err());
+            prop_assert!(c_decode(&blob).is_some());
+        }
+    }
+}
+
+/// (literals, match length, offset selector, offset value).
+fn sequence() -> impl Strategy<Value = (usize, usize, u8, u16)> {
+    (
+        prop_oneof![0usize..15, 15usize..300],
+        prop_oneof![4usize..19, 19usize..80, 80usize..1200],
+        any::<u8>(),
+        any::<u16>(),
+    )
+}
+
+/// LZ4-encodes `seqs`. The offset selector picks a small offset (1..=20),
+/// an offset inside the output so far, or any 16-bit value (often
+/// invalid); with `valid`, offsets are clamped into the output so far (and
+/// the first sequence gets a literal). With `exact_end`, sequences stop
+/// while the format's end rules still hold and final literals fill the
+/// page exactly; otherwise the last sequence's literal count ends the
+/// block wherever the output is.
+fn encode_sequences(
+    seqs: &[(usize, usize, u8, u16)],
+    exact_end: bool,
+    valid: bool,
+    seed: u64,
+) -> Vec<u8> {
+    fn put_len(blob: &mut Vec<u8>, mut n: usize) {
+        while n >= 255 {
+            blob.push(255);
+            n -= 255;
+        }
+        blob.push(n as u8);
+    }
+    let mut x = seed | 1;
+    let mut literals = |blob: &mut Vec<u8>, n: usize| {
+        for _ in 0..n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // A small alphabet, so that matches of random offsets vary.
+            blob.push(b"abcd"[(x % 4) as usize]);
+        }
+    };
+    let token = |lit: usize, ml: usize| ((lit.min(15) as u8) << 4) | (ml - 4).min(15) as u8;
+    let mut blob = Vec::new();
+    let mut op = 0usize;
+    for &(lit, ml, sel, value) in seqs {
+        let lit = if valid && op == 0 { lit.max(1) } else { lit };
+        if exact_end && op + lit + ml + 12 > PAGE_SIZE {
+            break;
+        }
+        let offset = match sel % 3 {
+            0 => 1 + usize::from(value) % 20,
+            1 => 1 + usize::from(value) % (op + lit).max(1),
+            _ => usize::from(value),
+        };
+        let offset = if valid { offset.min(op + lit) } else { offset };
+        blob.push(token(lit, ml));
+        if lit >= 15 {
+            put_len(&mut blob, lit - 15);
+        }
+        literals(&mut blob, lit);
+        blob.extend_from_slice(&(offset as u16).to_le_bytes());
+        if ml - 4 >= 15 {
+            put_len(&mut blob, ml - 19);
+        }
+        op += lit + ml;
+    }
+    let last = if exact_end {
+        PAGE_SIZE.saturating_sub(op)
+    } else {
+        seqs[0].0
+    };
+    blob.push(token(last, 4) & 0xf0);
+    if last >= 15 {
+        put_len(&mut blob, last - 15);
+    }
+    literals(&mut blob, last);
+    blob
 }
 
 /// Whatever C decodes to a page, we decode to the same page, with one
@@ -158,8 +256,10 @@ fn agrees_with_c(blob: &[u8]) -> Result<(), TestCaseError> {
 }
 
 #[test]
-fn blob_sizes_match_c_on_sample_pages() {
-    // The same greedy parse as C with half its table: sizes agree closely.
+fn blob_sizes_stay_within_one_percent_of_c_on_sample_pages() {
+    // C's greedy parse with a 5-byte key and no positions inside matches
+    // indexed: the total must never exceed C's by more than the 1% the
+    // codec is held to.
     let (mut ours, mut c) = (0usize, 0usize);
     for seed in 0..200u64 {
         let segs: Vec<_> = (0..6)
@@ -176,8 +276,7 @@ fn blob_sizes_match_c_on_sample_pages() {
         let mut blob = vec![0u8; MAX_BLOB];
         c += c_reference::compress_default(&page, &mut blob).unwrap();
     }
-    let diff = ours.abs_diff(c) as f64 / c as f64;
-    assert!(diff < 0.005, "ours {ours} B vs C {c} B");
+    assert!(ours as f64 <= c as f64 * 1.01, "ours {ours} B vs C {c} B");
 }
 
 #[test]
