@@ -145,6 +145,9 @@ struct zcxl_dev {
 #if IS_ENABLED(CONFIG_ZSWAP_PROVIDERS)
 	struct zswap_provider zswap;
 	bool zswap_registered;
+	/* memcg charge per direct page; refreshed by zswap_charge_work */
+	unsigned int zswap_charge;
+	struct delayed_work zswap_charge_work;
 #endif
 
 	/* The CXL memdev (cxl.c); NULL when the device has none. */

@@ -1,7 +1,11 @@
 //! `cargo xtask demo`: the main job end to end. Sets up what is missing,
 //! starts zcxl-vhost, boots a guest that loads zcxl.ko and fills the device
-//! with a realistic page mix (xtask/guest/demo.sh, zcxl-workload.c), then
-//! prints the device's own statistics and the commands it used.
+//! (xtask/guest/demo.sh), then prints the device's own statistics and the
+//! commands it used. On the patched kernel (driver/patches) the window is a
+//! protected node and the pages arrive through zswap: a workload in a memory
+//! cgroup below its working set swaps to the guest's swap disk, and zswap
+//! stores the pages on the device. On a stock kernel the page-mix workload
+//! binds its memory to the window's node (zcxl-workload.c).
 
 use crate::vm::boot::{self, AccelChoice, Run};
 use crate::vm::console::{Event, Next};

@@ -6,6 +6,7 @@ use crate::cmd::workspace_root;
 use crate::kernel::{self, Kernel};
 use crate::progress::run_step;
 use crate::vm::chroot::Bind;
+use crate::vm::corpus;
 use crate::vm::initramfs::{self, Entry};
 use crate::vm::{Env, WS_INSIDE};
 use anyhow::{bail, Context, Result};
@@ -24,7 +25,7 @@ const CHECK_DIRS: &[&str] = &["xtask/guest/checks", "driver/tests/e2e"];
 const PROGRAM_DIRS: &[&str] = &["driver/tests", "xtask/guest"];
 /// Programs of the Debian root the guest checks run (ndctl's `cxl`), put
 /// in the initramfs at the same paths with the shared libraries they need.
-const ROOT_PROGRAMS: &[&str] = &["/usr/bin/cxl"];
+const ROOT_PROGRAMS: &[&str] = &["/usr/bin/cxl", "/usr/bin/numactl"];
 
 /// The driver, test modules and programs, built.
 pub struct Built {
@@ -40,6 +41,8 @@ pub struct Built {
 pub struct Image {
     pub bzimage: PathBuf,
     pub initrd: PathBuf,
+    /// The corpus file in the guest, when the initramfs has one.
+    pub corpus: Option<String>,
 }
 
 fn is_build_output(name: &str) -> bool {
@@ -238,12 +241,33 @@ pub fn image(env: &Env, kernel: &Kernel, built: &Built) -> Result<Image> {
         entries.push(Entry::file(&format!("/zcxl/bin/{name}"), 0o755, read(f)?));
     }
     entries.extend(root_programs(env)?);
+    let corpus_dir = corpus::default_dir(&workspace_root());
+    let corpus = match corpus::load(&corpus_dir, corpus::MEMBER)? {
+        Some(data) => {
+            let at = corpus::guest_path(corpus::MEMBER);
+            entries.push(Entry::dir("/zcxl/corpus"));
+            entries.push(Entry::file(&at, 0o644, data));
+            Some(at)
+        }
+        None => {
+            eprintln!(
+                "    no {}/{}.zip: the zswap checks fill pages with their own mix",
+                corpus_dir.display(),
+                corpus::MEMBER
+            );
+            None
+        }
+    };
     let initrd = boot.join("initramfs.cpio");
     initramfs::write(&initrd, &entries)?;
     let bzimage = boot.join("bzImage");
     std::fs::copy(&kernel.bzimage, &bzimage)
         .with_context(|| format!("copying {}", kernel.bzimage.display()))?;
-    Ok(Image { bzimage, initrd })
+    Ok(Image {
+        bzimage,
+        initrd,
+        corpus,
+    })
 }
 
 /// The shared objects `ldd` lists (the vDSO has no path and is left out).

@@ -4,9 +4,10 @@
 use super::console::{self, Boot, Event, Next};
 use super::daemon::{Daemon, DeviceParams};
 use super::qemu::{self, Accel, Console, Device, Guest, WINDOW_NODE};
-use super::Env;
+use super::{swap, Env};
 use crate::guest::Image;
 use anyhow::{Context, Result};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How long the KVM probe may take before KVM counts as hanging.
@@ -55,6 +56,53 @@ pub fn append(mode: &str, params: Option<&DeviceParams>, with: &[String]) -> Str
     a.join(" ")
 }
 
+/// What a boot with the device gets besides the initramfs: a swap disk
+/// (made fresh) and the settings that tell init about it and the corpus.
+pub struct Files {
+    pub swap: Option<PathBuf>,
+    pub env: Vec<String>,
+}
+
+impl Files {
+    /// Files for a boot; `device`: whether the zcxl device is attached
+    /// (only those boots swap through zswap).
+    pub fn prepare(env: &Env, image: &Image, device: bool) -> Result<Files> {
+        if !device {
+            return Ok(Files {
+                swap: None,
+                env: vec![],
+            });
+        }
+        let img = env.ws.join("run/swap.img");
+        swap::create(&img)?;
+        Ok(Files {
+            swap: Some(env.qemu_path(&img)),
+            env: files_env(true, image.corpus.as_deref()),
+        })
+    }
+
+    /// `append` with the files' settings added.
+    pub fn append_to(&self, append: String) -> String {
+        std::iter::once(append)
+            .chain(self.env.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Init's settings for the guest's files: ZCXL_SWAP (the swap disk's
+/// device) and ZCXL_CORPUS (a file to fill pages from).
+pub fn files_env(swap: bool, corpus: Option<&str>) -> Vec<String> {
+    let mut e = Vec::new();
+    if swap {
+        e.push(format!("ZCXL_SWAP={}", swap::GUEST_DEVICE));
+    }
+    if let Some(c) = corpus {
+        e.push(format!("ZCXL_CORPUS={c}"));
+    }
+    e
+}
+
 /// The guest spec for a boot.
 pub fn guest(
     env: &Env,
@@ -62,6 +110,7 @@ pub fn guest(
     accel: Accel,
     append: String,
     params: Option<&DeviceParams>,
+    swap: Option<PathBuf>,
     console: Console,
 ) -> Guest {
     Guest {
@@ -77,6 +126,7 @@ pub fn guest(
             virtio_id: p.virtio_id,
             data_queues: p.data_queues,
         }),
+        swap,
         console,
     }
 }
@@ -118,6 +168,7 @@ pub fn choose_accel(
         image,
         Accel::Kvm,
         append("probe", None, &[]),
+        None,
         None,
         Console::Harness,
     );
@@ -178,16 +229,18 @@ pub struct Ran {
 
 impl Run<'_> {
     pub fn go(self, mut on_event: impl FnMut(&Event, Option<&mut Daemon>) -> Next) -> Result<Ran> {
+        let files = Files::prepare(self.env, self.image, self.params.is_some())?;
         let g = guest(
             self.env,
             self.image,
             self.accel,
-            format!(
+            files.append_to(format!(
                 "{} ZCXL_BOOT={}",
                 append(self.mode, self.params, &self.with),
                 self.boot
-            ),
+            )),
             self.params,
+            files.swap,
             Console::Harness,
         );
         let args = g.args();
@@ -244,5 +297,18 @@ mod tests {
             .filter(|w| w.starts_with("ZCXL_"))
             .all(|w| !w.contains('.')));
         assert!(append("probe", None, &[]).ends_with("ZCXL_HAVE=none"));
+    }
+
+    #[test]
+    fn files_env_names_the_swap_disk_and_the_corpus() {
+        assert!(files_env(false, None).is_empty());
+        assert_eq!(files_env(true, None), ["ZCXL_SWAP=/dev/vda"]);
+        let e = files_env(true, Some("/zcxl/corpus/dickens"));
+        assert_eq!(
+            e,
+            ["ZCXL_SWAP=/dev/vda", "ZCXL_CORPUS=/zcxl/corpus/dickens"]
+        );
+        // init gets only dot-free words from the command line
+        assert!(e.iter().all(|w| !w.contains('.') && !w.contains(' ')));
     }
 }

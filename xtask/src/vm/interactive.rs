@@ -46,12 +46,14 @@ pub fn run(args: &RunArgs) -> Result<()> {
         .then(|| "driver".to_string())
         .into_iter()
         .collect();
+    let files = boot::Files::prepare(&env, &image, p.is_some())?;
     let g = boot::guest(
         &env,
         &image,
         accel,
-        boot::append("shell", p, &with),
+        files.append_to(boot::append("shell", p, &with)),
         p,
+        files.swap,
         Console::Interactive,
     );
     let args = g.args();

@@ -3,11 +3,13 @@
 pub mod boot;
 pub mod chroot;
 pub mod console;
+pub mod corpus;
 pub mod daemon;
 pub mod initramfs;
 pub mod interactive;
 pub mod qemu;
 pub mod root;
+pub mod swap;
 
 use anyhow::{Context, Result};
 use chroot::Bind;

@@ -47,6 +47,8 @@ pub struct Guest {
     pub initrd: PathBuf,
     pub append: String,
     pub device: Option<Device>,
+    /// A raw image the guest sees as its virtio-blk disk (/dev/vda): swap.
+    pub swap: Option<PathBuf>,
     pub console: Console,
 }
 
@@ -98,6 +100,16 @@ impl Guest {
                 ),
             ]);
         }
+        if let Some(img) = &self.swap {
+            // Scratch swap: no need to flush it to the host's disk.
+            push(&[
+                "-drive",
+                &format!(
+                    "file={},if=virtio,format=raw,cache=unsafe",
+                    img.to_string_lossy()
+                ),
+            ]);
+        }
         a
     }
 }
@@ -140,6 +152,7 @@ mod tests {
                 virtio_id: 6,
                 data_queues: 2,
             }),
+            swap: None,
             console: Console::Harness,
         }
     }
@@ -181,6 +194,17 @@ mod tests {
         let mut g = guest();
         g.device = None;
         assert!(value_of(&g.args(), "-device").is_empty());
+    }
+
+    #[test]
+    fn swap_image_is_a_raw_virtio_disk() {
+        assert!(value_of(&guest().args(), "-drive").is_empty());
+        let mut g = guest();
+        g.swap = Some("/zcxl/ws/run/swap.img".into());
+        assert_eq!(
+            value_of(&g.args(), "-drive"),
+            ["file=/zcxl/ws/run/swap.img,if=virtio,format=raw,cache=unsafe"]
+        );
     }
 
     #[test]
