@@ -177,6 +177,7 @@ int main(int argc, char **argv)
 {
 	const char *pattern = "mix", *wait_path = NULL;
 	size_t mb = 64, nr_pages, i, mismatches = 0, counts[NR_KINDS] = { 0 };
+	const char *file_path = NULL;
 	uint64_t seed = 1;
 	int pageout = 0, rounds = 1, round, opt;
 	long long t0, pageout_ms = 0, verify_ms;
@@ -191,6 +192,7 @@ int main(int argc, char **argv)
 			pattern = optarg;
 			break;
 		case 'f':
+			file_path = optarg;
 			if (load_file(optarg)) {
 				fprintf(stderr, "cannot read %s\n", optarg);
 				return 2;
@@ -233,9 +235,12 @@ int main(int argc, char **argv)
 			fill(buf + i * page_size, k, seed, i);
 			counts[k]++;
 		}
-		printf("written %zu pages (zero %zu same %zu text %zu random %zu)\n",
-		       nr_pages, counts[ZERO], counts[SAME], counts[TEXT],
-		       counts[RANDOM]);
+		if (file_path)
+			printf("written %zu pages from %s\n", nr_pages, file_path);
+		else
+			printf("written %zu pages (zero %zu same %zu text %zu random %zu)\n",
+			       nr_pages, counts[ZERO], counts[SAME],
+			       counts[TEXT], counts[RANDOM]);
 		fflush(stdout);
 
 		t0 = now_ms();

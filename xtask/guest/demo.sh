@@ -78,7 +78,7 @@ until grep -q WAITING /tmp/demo.out; do
 	waited=$((waited + 1))
 done
 z=/sys/kernel/debug/zswap
-say "written: $(head -n 1 /tmp/demo.out)"
+say "workload: $(head -n 1 /tmp/demo.out)"
 say "zswap: $(cat $z/stored_pages) pages stored, $(cat $z/stored_direct_pages) of them on the device, RAM pool $(($(cat $z/pool_total_size) / 1024)) KiB, $(cat $z/written_back_pages) written back to $ZCXL_SWAP"
 say "node $ZCXL_NODE: $(sed -n 's/.*MemUsed: *//p' "$node/meminfo") used; cgroup memory.current $(($(cat $cg/memory.current) / 1048576)) MiB"
 # The pages stay swapped out (the workload waits) while the host reads
