@@ -9,11 +9,15 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_zcxl-vhost");
 
+/// zcxl-vhost on `sock` with the smallest valid device.
+fn daemon(sock: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("-s").arg(sock).args(["-c", "256M", "-m", "64M"]);
+    c
+}
+
 fn spawn(sock: &Path, extra: &[&str]) -> (Child, Vec<String>) {
-    let mut child = Command::new(BIN)
-        .arg("-s")
-        .arg(sock)
-        .args(["-c", "256M", "-m", "64M"])
+    let mut child = daemon(sock)
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -89,12 +93,7 @@ fn a_socket_in_use_is_refused_and_a_stale_one_replaced() {
     let sock = dir.path().join("z.sock");
     let (mut first, _) = spawn(&sock, &["--socket-mode", "660"]);
     assert_eq!(mode(&sock), 0o660);
-    let out = Command::new(BIN)
-        .arg("-s")
-        .arg(&sock)
-        .args(["-c", "256M", "-m", "64M"])
-        .output()
-        .unwrap();
+    let out = daemon(&sock).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -116,12 +115,7 @@ fn a_socket_in_use_is_refused_and_a_stale_one_replaced() {
     assert!(wait_exit(&mut second).success());
     // A path that is not a socket is left alone.
     std::fs::write(&sock, b"precious").unwrap();
-    let out = Command::new(BIN)
-        .arg("-s")
-        .arg(&sock)
-        .args(["-c", "256M", "-m", "64M"])
-        .output()
-        .unwrap();
+    let out = daemon(&sock).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a socket"));
     assert_eq!(std::fs::read(&sock).unwrap(), b"precious");
