@@ -248,13 +248,7 @@ impl ZcxlBackend {
             }
             let guard = mem.memory();
             let mut served = false;
-            loop {
-                let chain = vring
-                    .get_mut()
-                    .get_queue_mut()
-                    .pop_descriptor_chain(guard.clone());
-                let Some(chain) = chain else { break };
-                let chain = Chain::collect(chain);
+            while let Some(chain) = next_chain(vring, &guard) {
                 let (len, outcome) = serve(&chain, &guard);
                 self.counters[queue].record(outcome);
                 self.complete(vring, chain.head, len, queue);
@@ -304,13 +298,7 @@ impl ZcxlBackend {
         let Some(mem) = self.memory() else { return };
         let guard = mem.memory();
         let mut held = self.events.held.lock();
-        loop {
-            let chain = vring
-                .get_mut()
-                .get_queue_mut()
-                .pop_descriptor_chain(guard.clone());
-            let Some(chain) = chain else { break };
-            let chain = Chain::collect(chain);
+        while let Some(chain) = next_chain(vring, &guard) {
             if queues::event_buffer_ok(&chain) {
                 held.push_back(chain);
             } else {
@@ -486,4 +474,17 @@ impl VhostUserBackend for ZcxlBackend {
         }
         Ok(())
     }
+}
+
+/// The next available descriptor chain of `vring`, collected.
+fn next_chain<M>(vring: &VringRwLock, mem: &M) -> Option<Chain>
+where
+    M: Clone + std::ops::Deref,
+    M::Target: vm_memory::GuestMemory,
+{
+    vring
+        .get_mut()
+        .get_queue_mut()
+        .pop_descriptor_chain(mem.clone())
+        .map(Chain::collect)
 }
