@@ -105,6 +105,11 @@ impl Scanner {
             }
             from = end;
         }
+        if s.pages_lost > 0 || s.pages_restored > 0 {
+            // Pages it poisoned (or whose poison a store cleared) change
+            // the status word without necessarily logging an event.
+            self.backend.check_status();
+        }
         s.scans = 1;
         let mut total = self.stats.lock();
         total.scans += s.scans;

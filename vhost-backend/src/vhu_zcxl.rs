@@ -9,13 +9,13 @@ use crate::stats::QueueCounters;
 use crate::tracker::PageTracker;
 use crate::virtio_zcxl::{
     BackingMode, ConfigSpace, EventReport, EVENTS_QUEUE, FIRST_DATA_QUEUE, MAILBOX_QUEUE,
-    STATUS_PRESSURE, STATUS_WINDOW_MAPPED,
+    STATUS_POISON, STATUS_PRESSURE, STATUS_WINDOW_MAPPED,
 };
 use crate::window::Window;
 use parking_lot::{Mutex, RwLock};
 use std::collections::VecDeque;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use vhost::vhost_user::message::{VhostUserProtocolFeatures, VhostUserShMemConfig};
 use vhost::vhost_user::Backend;
@@ -54,7 +54,8 @@ struct EventState {
     /// first posted buffer is completed at once.
     last: Mutex<Option<(u32, u32)>>,
     mapped: AtomicBool,
-    pressure: AtomicBool,
+    /// The media's status bits when last looked at ([`media_status`]).
+    media: AtomicU32,
     /// Posted buffers waiting for a report (only worker thread 0 and
     /// lifecycle handlers touch them).
     held: Mutex<VecDeque<Chain>>,
@@ -107,7 +108,7 @@ impl ZcxlBackend {
             due: AtomicBool::new(false),
             last: Mutex::new(None),
             mapped: AtomicBool::new(false),
-            pressure: AtomicBool::new(m.under_pressure()),
+            media: AtomicU32::new(media_status(&device)),
             held: Mutex::new(VecDeque::new()),
         });
         let ev = events.clone();
@@ -197,12 +198,13 @@ impl ZcxlBackend {
         reset_model(&self.device, &s.window, &s.tracker, &self.events);
     }
 
-    /// Pokes the event queue if the pressure state moved since we last
-    /// looked (a watermark crossing with interrupts off logs no notifier
-    /// call, but the status word still changes).
-    fn check_pressure(&self) {
-        let now = self.device.media().under_pressure();
-        if self.events.pressure.swap(now, Ordering::AcqRel) != now {
+    /// Pokes the event queue if the media's status bits (pressure,
+    /// poison) moved since we last looked: a watermark crossing with
+    /// interrupts off logs no notifier call, and poison comes and goes
+    /// without one, but the status word still changes.
+    pub(crate) fn check_status(&self) {
+        let now = media_status(&self.device);
+        if self.events.media.swap(now, Ordering::AcqRel) != now {
             self.events.poke();
         }
     }
@@ -214,12 +216,9 @@ impl ZcxlBackend {
             .pending()
             .into_iter()
             .fold(0u32, |acc, k| acc | 1 << (k as u32));
-        let mut status = 0;
+        let mut status = media_status(&self.device);
         if self.events.mapped.load(Ordering::Acquire) {
             status |= STATUS_WINDOW_MAPPED;
-        }
-        if self.device.media().under_pressure() {
-            status |= STATUS_PRESSURE;
         }
         (pending, status)
     }
@@ -255,7 +254,7 @@ impl ZcxlBackend {
                 served = true;
             }
             if served {
-                self.check_pressure();
+                self.check_status();
             }
             if !event_idx {
                 break;
@@ -340,9 +339,20 @@ fn reset_model(device: &Device, window: &Window, tracker: &PageTracker, events: 
     tracker.reset();
     *events.last.lock() = None;
     events.due.store(false, Ordering::Release);
-    events
-        .pressure
-        .store(device.media().under_pressure(), Ordering::Release);
+    events.media.store(media_status(device), Ordering::Release);
+}
+
+/// The status bits the media decides (specs/virtio.md §3.2).
+fn media_status(device: &Device) -> u32 {
+    let m = device.media();
+    let mut status = 0;
+    if m.under_pressure() {
+        status |= STATUS_PRESSURE;
+    }
+    if m.holds_poison() {
+        status |= STATUS_POISON;
+    }
+    status
 }
 
 impl VhostUserBackend for ZcxlBackend {

@@ -265,6 +265,7 @@ impl DataRequest {
 /// Status bits of an event report (specs/virtio.md §3.2).
 pub const STATUS_WINDOW_MAPPED: u32 = 1 << 0;
 pub const STATUS_PRESSURE: u32 = 1 << 1;
+pub const STATUS_POISON: u32 = 1 << 2;
 
 /// What the device writes into an event buffer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -211,6 +211,36 @@ fn watermark_crossings_complete_event_buffers() {
 }
 
 #[test]
+fn poison_sets_and_clears_the_status_bit() {
+    let dir = temp_dir();
+    let _d = start_daemon(&dir, &["-c", "256M", "-m", "64M", "--scan-interval", "0"]);
+    let mut g = Guest::connect(&dir.path().join("zcxl.sock"), 3);
+    g.start();
+    let mut b = g.post_event();
+    while g.wait_event(b).1 & 1 == 0 {
+        b = g.post_event();
+    }
+    let dpa = 0x5000u64;
+    // Inject Poison: no event log gains a record, the status word changes.
+    let resp = g.cci(&cci_request(1, 0x4301, &dpa.to_le_bytes()));
+    assert_eq!(cci_rc(&resp), 0);
+    let b = g.post_event();
+    assert_eq!(g.wait_event(b), (0, 0b101), "mapped and holds poison");
+    // A second injection changes nothing the driver is told.
+    let resp = g.cci(&cci_request(2, 0x4301, &(dpa + 0x40).to_le_bytes()));
+    assert_eq!(cci_rc(&resp), 0);
+    let b = g.post_event();
+    assert!(g.try_wait_used(1, Duration::from_millis(300)).is_none());
+    // Clear Poison of both lines: the bit goes once the last one is gone.
+    for (tag, line) in [(3u8, dpa), (4, dpa + 0x40)] {
+        let mut clear = line.to_le_bytes().to_vec();
+        clear.extend_from_slice(&[0u8; 64]);
+        assert_eq!(cci_rc(&g.cci(&cci_request(tag, 0x4302, &clear))), 0);
+    }
+    assert_eq!(g.wait_event(b), (0, 0b001), "mapped, no poison");
+}
+
+#[test]
 fn reset_disconnect_and_reconnect() {
     let dir = temp_dir();
     let sock = dir.path().join("zcxl.sock");

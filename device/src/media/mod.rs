@@ -165,6 +165,12 @@ impl Media {
         self.watermarks.under_pressure()
     }
 
+    /// Whether any page holds poison (one atomic read: the transports poll
+    /// it after every batch of requests).
+    pub fn holds_poison(&self) -> bool {
+        self.counters.pages[PageState::Poisoned as usize].load(Ordering::Relaxed) > 0
+    }
+
     /// Media bytes in use right now.
     pub fn used(&self) -> u64 {
         self.budget.used()

@@ -147,6 +147,7 @@ fn exhaustion_poisons_only_the_failed_page() {
     // already took part of the budget.
     assert_eq!(stored.len(), 16);
     assert_eq!(m.page_state(failed).unwrap(), PageState::Poisoned);
+    assert!(m.holds_poison());
     let mut out = [0u8; PAGE_SIZE];
     assert!(matches!(
         m.load(failed, &mut out),
@@ -219,7 +220,9 @@ fn poison_injection_listing_and_clearing() {
     let (m, _) = media(16 * SLAB, (80, 90));
     let text = page_of(Pattern::Text(1));
     m.store(0x3000, &text).unwrap();
+    assert!(!m.holds_poison());
     m.inject_poison(0x3040).unwrap();
+    assert!(m.holds_poison());
     m.inject_poison(0x3080).unwrap();
     m.inject_poison(0x3040).unwrap(); // idempotent
     m.inject_poison(0x5fc0).unwrap();
@@ -269,6 +272,9 @@ fn poison_injection_listing_and_clearing() {
     expect[0x80..0xc0].fill(0xcd);
     assert_eq!(&out[..], &expect[..]);
     assert_eq!(m.injected_lines(), 1);
+    assert!(m.holds_poison(), "0x5fc0 is still poisoned");
+    m.clear_poison(0x5fc0, &[0; 64]).unwrap();
+    assert!(!m.holds_poison());
     check_consistent(&m);
 }
 
@@ -532,8 +538,10 @@ fn a_lost_page_is_poisoned_internally_and_logged() {
     let (m, events) = media(1 << 20, (80, 90));
     m.store(0x3000, &text_page(1)).unwrap();
     let used = m.used();
+    assert!(!m.holds_poison());
     m.poison_lost_page(0x3000).unwrap();
     assert_eq!(m.page_state(0x3000), Ok(PageState::Poisoned));
+    assert!(m.holds_poison());
     assert!(matches!(
         m.load(0x3000, &mut [0; PAGE_SIZE]),
         Err(MediaError::Poisoned {
@@ -554,6 +562,7 @@ fn a_lost_page_is_poisoned_internally_and_logged() {
     // A store of the page clears the poison.
     m.store(0x3000, &text_page(2)).unwrap();
     assert_eq!(m.page_state(0x3000), Ok(PageState::Compressed));
+    assert!(!m.holds_poison());
     assert!(m.poison_lost_page(0x3001).is_err());
     check_consistent(&m);
 }
