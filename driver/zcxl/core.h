@@ -125,6 +125,7 @@ enum {
 	ZCXL_FAILED,			/* the device stopped answering */
 	ZCXL_REMOVING,			/* remove() has begun */
 	ZCXL_PRESSURE,			/* media use crossed the high watermark */
+	ZCXL_NO_POISON,			/* the last status: no page holds poison */
 };
 
 struct zcxl_dev {
@@ -148,6 +149,8 @@ struct zcxl_dev {
 	/* memcg charge per direct page; refreshed by zswap_charge_work */
 	unsigned int zswap_charge;
 	struct delayed_work zswap_charge_work;
+	/* loads that skipped read-prepare (shadow backing, no poison) */
+	atomic64_t zswap_unchecked_loads;
 #endif
 
 	/* The CXL memdev (cxl.c); NULL when the device has none. */
@@ -231,12 +234,22 @@ static inline bool zcxl_zswap_registered(struct zcxl_dev *zd)
 {
 	return zd->zswap_registered;
 }
+
+static inline s64 zcxl_zswap_unchecked_loads(struct zcxl_dev *zd)
+{
+	return atomic64_read(&zd->zswap_unchecked_loads);
+}
 #else
 static inline void zcxl_zswap_add(struct zcxl_dev *zd) {}
 static inline void zcxl_zswap_remove(struct zcxl_dev *zd) {}
 static inline bool zcxl_zswap_registered(struct zcxl_dev *zd)
 {
 	return false;
+}
+
+static inline s64 zcxl_zswap_unchecked_loads(struct zcxl_dev *zd)
+{
+	return 0;
 }
 #endif
 

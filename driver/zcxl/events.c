@@ -4,10 +4,11 @@
  * (specs/device.md §3).
  *
  * The device completes an event-queue buffer with the set of logs holding
- * records and its status word (window mapped, under pressure). The queue
- * callback only takes note and re-posts the buffer; a work item then fetches
- * and clears the records over the mailbox, tracks the pressure state, and
- * hot-adds the window once the device reports it mapped.
+ * records and its status word (window mapped, under pressure, holds
+ * poison). The queue callback only takes note and re-posts the buffer; a
+ * work item then fetches and clears the records over the mailbox, tracks the
+ * pressure and poison states, and hot-adds the window once the device
+ * reports it mapped.
  */
 
 #include <linux/bitops.h>
@@ -79,6 +80,15 @@ static void zcxl_set_pressure(struct zcxl_dev *zd, bool on)
 	assign_bit(ZCXL_PRESSURE, &zd->flags, on);
 	zcxl_sysfs_notify(zd, "pressure");
 	zcxl_notify(zd, ZCXL_EVENT_PRESSURE);
+}
+
+/* Until the first status arrives the device may hold poison. */
+static void zcxl_set_poison(struct zcxl_dev *zd, bool on)
+{
+	if (on != test_bit(ZCXL_NO_POISON, &zd->flags))
+		return;
+	assign_bit(ZCXL_NO_POISON, &zd->flags, !on);
+	zcxl_sysfs_notify(zd, "holds_poison");
 }
 
 static void zcxl_vendor_event(struct zcxl_dev *zd,
@@ -224,6 +234,7 @@ static void zcxl_events_work(struct work_struct *work)
 		return;
 	/* The status word is the device's current state: it has the last say. */
 	zcxl_set_pressure(zd, status & ZCXL_STATUS_PRESSURE);
+	zcxl_set_poison(zd, status & ZCXL_STATUS_POISON);
 	if (status & ZCXL_STATUS_WINDOW_MAPPED)
 		zcxl_window_mapped(zd);
 	else if (zcxl_window_added(zd))

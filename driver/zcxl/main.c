@@ -191,7 +191,7 @@ static int zcxl_read_config(struct zcxl_dev *zd)
 		dev_err(dev, "device reports no capacity\n");
 		return -EINVAL;
 	}
-	if (cfg->backing_mode > 1)
+	if (cfg->backing_mode > ZCXL_BACKING_COMPRESSED)
 		dev_warn(dev, "unknown backing mode %u\n", cfg->backing_mode);
 	return 0;
 }
@@ -344,7 +344,7 @@ static int zcxl_probe(struct virtio_device *vdev)
 	dev_info(&vdev->dev, "%s: serial %#llx, %llu MiB logical, %llu MiB media, %u data queues, %s backing\n",
 		 zd->name, zd->cfg.serial, zd->cfg.logical_capacity >> 20,
 		 zd->cfg.media_capacity >> 20, zd->cfg.nr_data_queues,
-		 zd->cfg.backing_mode ? "compressed" : "shadow");
+		 zd->cfg.backing_mode == ZCXL_BACKING_SHADOW ? "shadow" : "compressed");
 	return 0;
 
 err_cxl:

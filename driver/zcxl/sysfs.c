@@ -160,6 +160,14 @@ static ssize_t pressure_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(pressure);
 
+static ssize_t holds_poison_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  !test_bit(ZCXL_NO_POISON, &zcxl_from_dev(dev)->flags));
+}
+static DEVICE_ATTR_RO(holds_poison);
+
 static ssize_t failed_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
@@ -207,6 +215,15 @@ static ssize_t zswap_provider_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(zswap_provider);
 
+static ssize_t zswap_unchecked_loads_show(struct device *dev,
+					  struct device_attribute *attr,
+					  char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  zcxl_zswap_unchecked_loads(zcxl_from_dev(dev)));
+}
+static DEVICE_ATTR_RO(zswap_unchecked_loads);
+
 static ssize_t queued_hint_failures_show(struct device *dev,
 					 struct device_attribute *attr,
 					 char *buf)
@@ -225,6 +242,7 @@ static struct attribute *zcxl_attrs[] = {
 	&dev_attr_watermark_low.attr,
 	&dev_attr_watermark_high.attr,
 	&dev_attr_pressure.attr,
+	&dev_attr_holds_poison.attr,
 	&dev_attr_failed.attr,
 	&dev_attr_window_state.attr,
 	&dev_attr_window_node.attr,
@@ -232,6 +250,7 @@ static struct attribute *zcxl_attrs[] = {
 	&dev_attr_window_protected.attr,
 	&dev_attr_queued_hint_failures.attr,
 	&dev_attr_zswap_provider.attr,
+	&dev_attr_zswap_unchecked_loads.attr,
 	NULL
 };
 

@@ -31,6 +31,10 @@ struct zcxl_virtio_config {
 } __packed;
 static_assert(sizeof(struct zcxl_virtio_config) == 64);
 
+/* zcxl_virtio_config.backing_mode */
+#define ZCXL_BACKING_SHADOW	0
+#define ZCXL_BACKING_COMPRESSED	1
+
 /* Virtqueues, specs/virtio.md §3 */
 #define ZCXL_VQ_MAILBOX		0
 #define ZCXL_VQ_EVENTS		1
@@ -48,6 +52,7 @@ struct zcxl_event_report {
 
 #define ZCXL_STATUS_WINDOW_MAPPED	BIT(0)
 #define ZCXL_STATUS_PRESSURE		BIT(1)
+#define ZCXL_STATUS_POISON		BIT(2)
 
 /* Data queue request, specs/virtio.md §3.3 */
 struct zcxl_data_hdr {

@@ -7,7 +7,13 @@
  * device admits them (no watermark pressure, not failed); the driver
  * write-hints every stored page and discards every released one before
  * freeing it. A load read-prepares the page first, which in compressed
- * backing mode restores it into the window.
+ * backing mode restores it into the window. In shadow backing the window
+ * always holds the page and read-prepare only checks it for poison, so a
+ * load skips that round trip while the device's last status said no page
+ * holds poison (specs/virtio.md §3.2): loads then run at memory speed
+ * rather than one device round trip per page. A page poisoned after that
+ * status was sent is read with its intact content until the next status
+ * arrives.
  *
  * The memory cgroup of a stored page is charged what the device's media
  * holds per stored page ((blob + metadata bytes) / pages stored, from its
@@ -71,6 +77,12 @@ static int zcxl_zswap_prepare_read(struct zswap_provider *prov,
 {
 	struct zcxl_dev *zd = zcxl_from_provider(prov);
 
+	/* On a failed device read-prepare fails, and so must the load. */
+	if (zd->cfg.backing_mode == ZCXL_BACKING_SHADOW &&
+	    test_bit(ZCXL_NO_POISON, &zd->flags) && !zcxl_failed(zd)) {
+		atomic64_inc(&zd->zswap_unchecked_loads);
+		return 0;
+	}
 	/*
 	 * The page's write-hint may still be queued: were it sent after the
 	 * read-prepare, the device could release the page under the reader.
