@@ -6,9 +6,10 @@
 //! patches, `obj/` the `O=` output). It is stamped with the cache key, a
 //! content hash of the recipe, the source and compiler package versions, the
 //! config fragment and the patches: a matching stamp means nothing to do.
-//! When only patches or config changed, the same tree is reused: the source
-//! is reset to the pristine state (git) and the new series applied, then make
-//! rebuilds what changed. A new source version starts from scratch.
+//! When only patches or config changed, the same tree is reused: the new
+//! series is applied to the pristine source (git) in a scratch index and the
+//! work tree moved to the result, rewriting only the files that differ, then
+//! make rebuilds what changed. A new source version starts from scratch.
 
 use crate::cache::KeyHasher;
 use crate::cmd::workspace_root;
@@ -214,21 +215,56 @@ fn apply_series(src: &Path, patch_dir: &Path, stamp: &Path, log: &Path) -> Resul
         )?;
     }
     let _ = std::fs::remove_file(stamp);
+    // The wanted tree is built in a scratch index (pristine commit plus the
+    // patches), then the work tree is moved to it in one step, which writes
+    // only the files whose content differs: everything else keeps its
+    // mtime, so make rebuilds what the change to the series touches, not
+    // everything the old series' headers reach.
+    let scratch = src.join(".git").join("zcxl-series-index");
+    let _ = std::fs::remove_file(&scratch);
+    let scratch_git = |args: &[&str]| -> Command {
+        let mut c = git(args);
+        c.env("GIT_INDEX_FILE", &scratch);
+        c
+    };
     run_step(
-        "reset the kernel source to pristine",
-        &mut git(&["reset", "-q", "--hard", "HEAD"]),
+        "start the series from the pristine kernel source",
+        &mut scratch_git(&["read-tree", "HEAD"]),
         log,
-        "git reset failed on the kernel source; remove the tree and run again",
+        "git failed on the kernel source; remove the tree and run again",
     )?;
     for p in &patches {
         let path = patch_dir.join(p);
         run_step(
             &format!("apply {}", p.display()),
-            git(&["apply", "--index", "--whitespace=nowarn"]).arg(&path),
+            scratch_git(&["apply", "--cached", "--whitespace=nowarn"]).arg(&path),
             log,
             &format!("{} does not apply on linux-source-7.3 (plus the patches before it); rebase the series", path.display()),
         )?;
     }
+    let out = scratch_git(&["write-tree"])
+        .output()
+        .context("running git write-tree on the kernel source")?;
+    if !out.status.success() {
+        bail!(
+            "git write-tree failed on the kernel source: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let tree = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let _ = std::fs::remove_file(&scratch);
+    // Fresh stat data, so files whose content already matches are not
+    // rewritten (the exit status only says some files differ).
+    let _ = git(&["update-index", "-q", "--refresh"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    run_step(
+        "move the kernel source to the series",
+        &mut git(&["read-tree", "--reset", "-u", &tree]),
+        log,
+        "git read-tree failed on the kernel source; remove the tree and run again",
+    )?;
     std::fs::write(stamp, &wanted)?;
     Ok(())
 }
@@ -358,6 +394,7 @@ mod tests {
         let (stamp, log) = (d.path().join("series.stamp"), d.path().join("log"));
         std::fs::create_dir_all(&src).unwrap();
         std::fs::write(src.join("a.c"), "one\n").unwrap();
+        std::fs::write(src.join("b.h"), "b\n").unwrap();
         apply_series(&src, &pat, &stamp, &log).unwrap();
         assert!(
             !src.join(".git").exists(),
@@ -373,9 +410,29 @@ mod tests {
             "--- /dev/null\n+++ b/new.c\n@@ -0,0 +1 @@\n+new\n",
         )
         .unwrap();
+        std::fs::write(
+            pat.join("0003-header.patch"),
+            "--- a/b.h\n+++ b/b.h\n@@ -1 +1 @@\n-b\n+b2\n",
+        )
+        .unwrap();
         apply_series(&src, &pat, &stamp, &log).unwrap();
         assert_eq!(std::fs::read_to_string(src.join("a.c")).unwrap(), "two\n");
         assert!(src.join("new.c").exists());
+        assert_eq!(std::fs::read_to_string(src.join("b.h")).unwrap(), "b2\n");
+        // Back-date the patched header: a swap that leaves its content alone
+        // must not touch it (make would rebuild everything that includes it).
+        let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let set_old = |f: &str| {
+            std::fs::File::options()
+                .write(true)
+                .open(src.join(f))
+                .unwrap()
+                .set_modified(old)
+                .unwrap()
+        };
+        let mtime = |f: &str| std::fs::metadata(src.join(f)).unwrap().modified().unwrap();
+        set_old("b.h");
+        set_old("a.c");
 
         // Another series replaces the first, from the pristine source.
         std::fs::remove_file(pat.join("0002-new.patch")).unwrap();
@@ -386,6 +443,9 @@ mod tests {
             !src.join("new.c").exists(),
             "files the old series added are gone"
         );
+        assert_eq!(std::fs::read_to_string(src.join("b.h")).unwrap(), "b2\n");
+        assert_eq!(mtime("b.h"), old, "an unchanged patched file was rewritten");
+        assert_ne!(mtime("a.c"), old, "a changed file keeps its old mtime");
 
         // A patch that does not apply names itself.
         std::fs::write(pat.join("0003-bad.patch"), patch("nothing", "x")).unwrap();
@@ -398,10 +458,18 @@ mod tests {
             "a failed series is not recorded as applied"
         );
 
+        // A tree left mid-way (a file edited by hand, no stamp) is put
+        // right by the next run.
+        std::fs::remove_file(pat.join("0003-bad.patch")).unwrap();
+        std::fs::write(src.join("a.c"), "edited\n").unwrap();
+        apply_series(&src, &pat, &stamp, &log).unwrap();
+        assert_eq!(std::fs::read_to_string(src.join("a.c")).unwrap(), "three\n");
+
         // No series at all: back to pristine.
         std::fs::remove_dir_all(&pat).unwrap();
         apply_series(&src, &pat, &stamp, &log).unwrap();
         assert_eq!(std::fs::read_to_string(src.join("a.c")).unwrap(), "one\n");
+        assert_eq!(std::fs::read_to_string(src.join("b.h")).unwrap(), "b\n");
     }
 
     #[test]
