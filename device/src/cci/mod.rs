@@ -187,21 +187,23 @@ impl Header {
     }
 }
 
-/// A request the device refuses before dispatch, with its header when the
-/// header itself could be decoded (so the response can echo tag and opcode).
+/// A request the device refuses before dispatch, with its tag and opcode
+/// whenever it had a whole header to read them from (even one with
+/// reserved bits set), so the response can echo them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejected {
-    pub header: Option<Header>,
+    pub echo: Option<(u8, u16)>,
     pub error: HeaderError,
 }
 
 /// Splits and validates a request message.
 pub fn parse_request(msg: &[u8]) -> Result<(Header, &[u8]), Rejected> {
-    let reject = |header, error| Rejected { header, error };
+    let reject = |echo, error| Rejected { echo, error };
     let Some((head, payload)) = msg.split_first_chunk::<HEADER_LEN>() else {
         return Err(reject(None, HeaderError::Truncated));
     };
-    let h = Header::decode(head).map_err(|e| reject(None, e))?;
+    let echo = Some((head[1], u16::from_le_bytes([head[3], head[4]])));
+    let h = Header::decode(head).map_err(|e| reject(echo, e))?;
     let error = if h.category != Category::Request {
         HeaderError::NotRequest(h.category as u8)
     } else if h.background || h.return_code != 0 || h.vendor_status != 0 {
@@ -216,7 +218,7 @@ pub fn parse_request(msg: &[u8]) -> Result<(Header, &[u8]), Rejected> {
     } else {
         return Ok((h, payload));
     };
-    Err(reject(Some(h), error))
+    Err(reject(echo, error))
 }
 
 /// Builds a response message.
@@ -249,9 +251,9 @@ pub(crate) fn registry_cel() -> Vec<u8> {
 pub fn process(device: &Device, msg: &[u8]) -> Vec<u8> {
     let (header, payload) = match parse_request(msg) {
         Ok(parsed) => parsed,
-        Err(Rejected { header, error }) => {
+        Err(Rejected { echo, error }) => {
             tracing::debug!("rejected CCI request: {error}");
-            let (tag, opcode) = header.map_or((0, 0), |h| (h.tag, h.opcode));
+            let (tag, opcode) = echo.unwrap_or((0, 0));
             return response(tag, opcode, error.return_code(), &[]);
         }
     };

@@ -94,13 +94,18 @@ fn malformed_headers_get_the_right_return_code() {
     );
     let good = Header::request(9, 0x0001, 0).encode();
     // Reserved bits in byte 0, byte 2 and byte 7.
+    // The response still echoes the request's tag and opcode.
     for (byte, bits) in [(0, 0x10), (2, 0x01), (7, 0x40)] {
         let mut m = good;
         m[byte] |= bits;
-        assert_eq!(resp(&m).0, ReturnCode::InvalidInput as u16, "byte {byte}");
+        assert_eq!(
+            resp(&m),
+            (ReturnCode::InvalidInput as u16, 9, 1),
+            "byte {byte}"
+        );
     }
     // A response sent as a request, a background flag, a return code.
-    for (byte, v) in [(0, 1), (7, 0x80), (8, 1), (10, 1)] {
+    for (byte, v) in [(0, 1), (0, 2), (7, 0x80), (8, 1), (10, 1)] {
         let mut m = good;
         m[byte] = v;
         assert_eq!(
