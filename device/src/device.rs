@@ -87,7 +87,9 @@ pub enum DeviceError {
 pub(crate) struct PoisonCursor {
     pub dpa: u64,
     pub len: u64,
-    pub next: usize,
+    /// DPA just past the last line returned: poison that comes or goes
+    /// in between moves no record across it.
+    pub resume: u64,
 }
 
 /// A compressed CXL Type-3 memory expander.

@@ -428,6 +428,28 @@ fn poison_list_pages_with_the_more_flag() {
         ok(&dev, 0x4300, &req)[0] & poison::FLAG_MORE,
         poison::FLAG_MORE
     );
+    // Records that go away between two requests move nothing past the
+    // cursor: clearing 10 returned ones still leaves the same 46 to come.
+    for page in 0..10u64 {
+        let mut clear = (page * 4096 + 64).to_le_bytes().to_vec();
+        clear.extend_from_slice(&[0; 64]);
+        ok(&dev, 0x4302, &clear);
+    }
+    let second = ok(&dev, 0x4300, &req);
+    assert_eq!(second[0] & poison::FLAG_MORE, 0);
+    assert_eq!(le16(&second, 10), 300 - poison::MAX_RECORDS_PER_LIST as u16);
+    assert_eq!(le64(&second, 0x20) & !0x3f, 254 * 4096 + 64);
+    // Poison added before the cursor waits for the next fresh listing.
+    ok(&dev, 0x4301, &(128u64).to_le_bytes());
+    let first = ok(&dev, 0x4300, &req);
+    assert_eq!(le64(&first, 0x20) & !0x3f, 128, "a fresh listing");
+    ok(&dev, 0x4301, &(0u64).to_le_bytes());
+    let second = ok(&dev, 0x4300, &req);
+    assert_eq!(
+        le16(&second, 10) as usize,
+        291 - poison::MAX_RECORDS_PER_LIST,
+        "the line injected at 0 is before the cursor"
+    );
 }
 
 fn media_op(class: u8, subclass: u8, ranges: &[(u64, u64)]) -> Vec<u8> {

@@ -513,13 +513,16 @@ impl Media {
     pub fn poison_records(&self, dpa: u64, len: u64) -> Result<Vec<PoisonRecord>, MediaError> {
         self.geometry.check(dpa, len, LINE_SIZE)?;
         let end = dpa + len;
+        // Only pages that overlap the range are sorted and expanded.
+        let (first_page, last_page) = (dpa >> PAGE_SHIFT, (end - 1) >> PAGE_SHIFT);
         let mut pages: Vec<(u64, Poison)> = Vec::new();
         for s in 0..STRIPES {
             let stripe = self.table.lock_stripe(s);
             pages.extend(
                 stripe
                     .poisoned()
-                    .map(|(i, p)| (PageTable::page_number(s, i), p)),
+                    .map(|(i, p)| (PageTable::page_number(s, i), p))
+                    .filter(|(page, _)| (first_page..=last_page).contains(page)),
             );
         }
         pages.sort_unstable_by_key(|(page, _)| *page);

@@ -47,24 +47,26 @@ pub fn get_list(dev: &Device, p: In<'_>) -> Result<Vec<u8>, ReturnCode> {
     let len = units
         .checked_mul(LINE_SIZE)
         .ok_or(ReturnCode::InvalidPhysicalAddress)?;
+    let mut cursor = dev.poison_cursor.lock();
+    // A repeated request continues after the last line it returned (the
+    // list may have changed since: counting records would skip or repeat).
+    let from = match *cursor {
+        Some(c) if c.dpa == dpa && c.len == len => c.resume,
+        _ => dpa,
+    };
+    // The cursor lies inside [dpa, dpa + len): no overflow, never empty.
     let records = dev
         .media()
-        .poison_records(dpa, len)
+        .poison_records(from, len - (from - dpa))
         .map_err(|e| media_rc(&e))?;
-    let mut cursor = dev.poison_cursor.lock();
-    let start = match *cursor {
-        Some(c) if c.dpa == dpa && c.len == len && c.next < records.len() => c.next,
-        _ => 0,
-    };
-    let end = records.len().min(start + MAX_RECORDS_PER_LIST);
-    let more = end < records.len();
-    *cursor = more.then_some(PoisonCursor {
+    let page = &records[..records.len().min(MAX_RECORDS_PER_LIST)];
+    let more = page.len() < records.len();
+    *cursor = page.last().filter(|_| more).map(|last| PoisonCursor {
         dpa,
         len,
-        next: end,
+        resume: last.dpa + u64::from(last.lines) * LINE_SIZE,
     });
     drop(cursor);
-    let page = &records[start..end];
     let mut o = Out::with_capacity(LIST_HEADER + page.len() * RECORD);
     o.u8(if more { FLAG_MORE } else { 0 })
         .u8(0)
