@@ -297,23 +297,41 @@ impl ZcxlBackend {
         let Some(mem) = self.memory() else { return };
         let guard = mem.memory();
         let mut held = self.events.held.lock();
-        while let Some(chain) = next_chain(vring, &guard) {
-            if queues::event_buffer_ok(&chain) {
-                held.push_back(chain);
-            } else {
-                self.counters[EVENTS_QUEUE].record(Outcome::Rejected);
-                self.complete(vring, chain.head, 0, EVENTS_QUEUE);
+        let event_idx = self.event_idx.load(Ordering::Relaxed);
+        loop {
+            while let Some(chain) = next_chain(vring, &guard) {
+                if queues::event_buffer_ok(&chain) {
+                    held.push_back(chain);
+                } else {
+                    self.counters[EVENTS_QUEUE].record(Outcome::Rejected);
+                    self.complete(vring, chain.head, 0, EVENTS_QUEUE);
+                }
+            }
+            // With EVENT_IDX the driver kicks only past the index we
+            // publish here; without it, buffers it posts later would wait
+            // unseen until some other report came due.
+            if !event_idx {
+                break;
+            }
+            match vring.enable_notification() {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::warn!("enabling event queue notifications: {e}");
+                    break;
+                }
             }
         }
+        // Taken before the report is read: a record logged meanwhile sets
+        // it again rather than being lost.
+        let was_due = self.events.due.swap(false, Ordering::AcqRel);
         let now = self.current_report();
-        let due = self.events.due.load(Ordering::Acquire) || *self.events.last.lock() != Some(now);
-        if !due {
+        if !was_due && *self.events.last.lock() == Some(now) {
             return;
         }
         while let Some(chain) = held.pop_front() {
             match queues::event(&chain, &*guard, EventReport::new(now.0, now.1)) {
                 Some(len) => {
-                    self.events.due.store(false, Ordering::Release);
                     *self.events.last.lock() = Some(now);
                     self.counters[EVENTS_QUEUE].record(Outcome::Done);
                     self.complete(vring, chain.head, len, EVENTS_QUEUE);
@@ -325,6 +343,10 @@ impl ZcxlBackend {
                     self.complete(vring, chain.head, 0, EVENTS_QUEUE);
                 }
             }
+        }
+        // No buffer to report in: the next one posted gets it.
+        if was_due {
+            self.events.due.store(true, Ordering::Release);
         }
     }
 }

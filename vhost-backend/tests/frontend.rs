@@ -241,6 +241,27 @@ fn poison_sets_and_clears_the_status_bit() {
 }
 
 #[test]
+fn with_event_idx_the_event_queue_asks_for_the_next_kick() {
+    let dir = temp_dir();
+    let _d = start_daemon(&dir, &["-c", "256M", "-m", "64M", "--scan-interval", "0"]);
+    let mut g = Guest::connect_with(&dir.path().join("zcxl.sock"), 3, 1 << 29);
+    g.start();
+    let mut b = g.post_event();
+    while g.wait_event(b).1 & 1 == 0 {
+        b = g.post_event();
+    }
+    // A driver with EVENT_IDX kicks only when it passes avail_event: the
+    // device must have moved it past every buffer it took, or buffers
+    // posted later would go unseen until some other report came due.
+    let b = g.post_event();
+    wait_until(|| g.avail_event(1) == g.avail_idx(1));
+    // The buffer is held for the next report.
+    let resp = g.cci(&cci_request(1, 0x4301, &0x1000u64.to_le_bytes()));
+    assert_eq!(cci_rc(&resp), 0);
+    assert_eq!(g.wait_event(b), (0, 0b101));
+}
+
+#[test]
 fn reset_disconnect_and_reconnect() {
     let dir = temp_dir();
     let sock = dir.path().join("zcxl.sock");

@@ -150,6 +150,12 @@ pub struct Guest {
 impl Guest {
     /// Connects and negotiates, without starting the device.
     pub fn connect(socket: &Path, queues: usize) -> Self {
+        Self::connect_with(socket, queues, 0)
+    }
+
+    /// As [`Guest::connect`], also acking the virtio feature bits `extra`
+    /// (which the device must offer).
+    pub fn connect_with(socket: &Path, queues: usize, extra: u64) -> Self {
         let mut fe = None;
         let t = Instant::now();
         while fe.is_none() {
@@ -165,7 +171,8 @@ impl Guest {
         fe.set_owner().unwrap();
         let features = fe.get_features().unwrap();
         assert!(features & (1 << 32) != 0, "VERSION_1");
-        fe.set_features((1 << 32) | VhostUserVirtioFeatures::PROTOCOL_FEATURES.bits())
+        assert_eq!(features & extra, extra, "features offered");
+        fe.set_features((1 << 32) | extra | VhostUserVirtioFeatures::PROTOCOL_FEATURES.bits())
             .unwrap();
         let pf = fe.get_protocol_features().unwrap();
         for want in [
@@ -417,6 +424,19 @@ impl Guest {
         self.submit(q, &[out, inb]);
         let (_, len) = self.wait_used(q);
         self.read(inb)[..len as usize].to_vec()
+    }
+
+    /// With EVENT_IDX: the avail index past which the device wants a kick
+    /// (the `avail_event` field after the used ring).
+    pub fn avail_event(&self, q: usize) -> u16 {
+        let vq = &self.vqs[q];
+        let at = vq.used + 4 + 8 * u64::from(QSIZE);
+        self.mem.read_obj(GuestAddress(at)).unwrap()
+    }
+
+    /// How many buffers the driver has made available on queue `q`.
+    pub fn avail_idx(&self, q: usize) -> u16 {
+        self.vqs[q].avail_idx
     }
 
     /// Posts an 8-byte event buffer on queue 1.
