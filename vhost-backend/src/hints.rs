@@ -46,26 +46,21 @@ impl PageService {
         let Some((dpa, len)) = self.check(r) else {
             return RangeStatus::BadRange;
         };
-        match op {
-            DataOp::Discard => self.discard(dpa, len),
-            DataOp::WriteHint | DataOp::ReadPrepare => {
-                // A failing page does not stop the rest of its range; the
-                // range reports the first failure.
-                let mut status = RangeStatus::Ok;
-                for p in (dpa..dpa + len).step_by(PAGE_SIZE) {
-                    let s = if op == DataOp::WriteHint {
-                        self.write_hint(p, buf)
-                    } else {
-                        self.read_prepare(p, buf)
-                    };
-                    if status == RangeStatus::Ok {
-                        status = s;
-                    }
-                }
-                status
+        // A failing page does not stop the rest of its range; the range
+        // reports the first failure (specs/virtio.md §3.3).
+        let mut status = RangeStatus::Ok;
+        for p in (dpa..dpa + len).step_by(PAGE_SIZE) {
+            let s = match op {
+                DataOp::WriteHint => self.write_hint(p, buf),
+                DataOp::ReadPrepare => self.read_prepare(p, buf),
+                DataOp::Discard => self.discard(p),
+                DataOp::Unknown(_) => RangeStatus::Unsupported,
+            };
+            if status == RangeStatus::Ok {
+                status = s;
             }
-            DataOp::Unknown(_) => RangeStatus::Unsupported,
         }
+        status
     }
 
     /// Stores the page the guest just wrote. In `compressed` backing its
@@ -132,22 +127,20 @@ impl PageService {
         RangeStatus::Ok
     }
 
-    fn discard(&self, dpa: u64, len: u64) -> RangeStatus {
-        let first = dpa / PAGE;
-        for page in first..first + len / PAGE {
-            let _g = self.tracker.lock(page);
-            let p = page * PAGE;
-            if let Err(e) = self.device.media().discard(p, PAGE) {
-                tracing::error!(dpa = p, "discard failed: {e}");
-                return RangeStatus::DeviceError;
-            }
-            if let Err(e) = self.window.punch(p, PAGE) {
-                tracing::error!(dpa = p, "releasing the page: {e}");
-                return RangeStatus::DeviceError;
-            }
-            self.tracker.set_zero(page);
-            self.tracker.set_released(page, false);
+    /// Discards the page at `dpa` and releases its host memory.
+    fn discard(&self, dpa: u64) -> RangeStatus {
+        let page = dpa / PAGE;
+        let _g = self.tracker.lock(page);
+        if let Err(e) = self.device.media().discard(dpa, PAGE) {
+            tracing::error!(dpa, "discard failed: {e}");
+            return RangeStatus::DeviceError;
         }
+        if let Err(e) = self.window.punch(dpa, PAGE) {
+            tracing::error!(dpa, "releasing the page: {e}");
+            return RangeStatus::DeviceError;
+        }
+        self.tracker.set_zero(page);
+        self.tracker.set_released(page, false);
         RangeStatus::Ok
     }
 }
