@@ -96,6 +96,7 @@ impl Mapper {
     /// or on the caller's for unmapping) whenever the mapped state changes;
     /// `on_reset()` runs on that thread, before the window is reported
     /// mapped, when a start shows that the front-end reset the device.
+    /// Both run under the mapper's lock: they must not call the mapper.
     pub fn spawn(
         window: Arc<Window>,
         on_change: impl Fn(bool) + Send + Sync + 'static,
@@ -205,11 +206,12 @@ fn run(s: &Shared) {
         let outcome = map_all(s, channel.as_ref());
         let mut st = s.state.lock();
         st.in_flight = None;
+        // Both callbacks run under the state lock: a stop that comes in
+        // meanwhile waits, so its on_change(false) cannot be overtaken by
+        // this on_change(true).
         if outcome != MapOutcome::Failed && st.epoch == epoch && !st.mapped {
-            st.mapped = true;
             let reset = outcome == MapOutcome::Fresh && st.ever_mapped;
             st.ever_mapped = true;
-            drop(st);
             if reset {
                 // QEMU drops the mappings on a device reset and only then;
                 // a pause keeps them. It forwards the reset itself only as
@@ -218,6 +220,7 @@ fn run(s: &Shared) {
                 tracing::info!("the front-end reset the device");
                 (s.on_reset)();
             }
+            st.mapped = true;
             tracing::info!(bytes = s.window.len(), "window mapped");
             (s.on_change)(true);
         }
