@@ -59,6 +59,9 @@ struct EventState {
     /// Posted buffers waiting for a report (only worker thread 0 and
     /// lifecycle handlers touch them).
     held: Mutex<VecDeque<Chain>>,
+    /// The event queue's vring, once served: a stop hands `held` back
+    /// through it.
+    vring: Mutex<Option<VringRwLock>>,
 }
 
 impl EventState {
@@ -110,6 +113,7 @@ impl ZcxlBackend {
             mapped: AtomicBool::new(false),
             media: AtomicU32::new(media_status(&device)),
             held: Mutex::new(VecDeque::new()),
+            vring: Mutex::new(None),
         });
         let ev = events.clone();
         device.set_event_notifier(Some(Arc::new(move |_log| {
@@ -194,6 +198,7 @@ impl ZcxlBackend {
         // Buffers posted before a front-end reset are gone with its rings.
         // (A reset found at the next start keeps the new ones.)
         self.events.held.lock().clear();
+        *self.events.vring.lock() = None;
         let s = &self.service;
         reset_model(&self.device, &s.window, &s.tracker, &self.events);
     }
@@ -295,6 +300,7 @@ impl ZcxlBackend {
             }
         }
         let Some(mem) = self.memory() else { return };
+        *self.events.vring.lock() = Some(vring.clone());
         let guard = mem.memory();
         let mut held = self.events.held.lock();
         let event_idx = self.event_idx.load(Ordering::Relaxed);
@@ -466,8 +472,16 @@ impl VhostUserBackend for ZcxlBackend {
         self.mapper.stop();
         *self.events.last.lock() = None;
         if queue_index as usize == EVENTS_QUEUE {
-            // The driver owns those buffers again.
-            self.events.held.lock().clear();
+            // Hand the held buffers back, empty: the front-end's ring state
+            // counts them as taken, so after a pause the driver would
+            // otherwise never see them again, and no report could reach it.
+            let held = std::mem::take(&mut *self.events.held.lock());
+            if let Some(vring) = self.events.vring.lock().clone() {
+                for chain in held {
+                    self.counters[EVENTS_QUEUE].record(Outcome::Rejected);
+                    self.complete(&vring, chain.head, 0, EVENTS_QUEUE);
+                }
+            }
         }
         Ok(())
     }
