@@ -35,6 +35,8 @@ struct zcxl_cxl;
 extern unsigned int zcxl_timeout_ms;
 extern int zcxl_node_param;
 extern bool zcxl_allow_sysram;
+/* Hint batches; WQ_MEM_RECLAIM: zswap loads in reclaim flush them. */
+extern struct workqueue_struct *zcxl_wq;
 
 /* Identity and geometry read from config space at probe. */
 struct zcxl_config {

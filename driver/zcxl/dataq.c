@@ -322,12 +322,17 @@ static void zcxl_batcher_work(struct work_struct *work)
 			return;
 
 		list_for_each_entry_safe(bt, tmp, &todo, node) {
+			unsigned int bad = 0;
+
 			list_del(&bt->node);
+			memset(b->errors, 0, bt->nr * sizeof(*b->errors));
 			if (zcxl_dataq_submit(zd, bt->hint, bt->ranges, bt->nr,
 					      b->errors)) {
 				for (i = 0; i < bt->nr; i++)
 					if (b->errors[i])
-						atomic64_inc(&b->failed);
+						bad++;
+				/* Not sent at all (failed device, no memory). */
+				atomic64_add(bad ?: bt->nr, &b->failed);
 			}
 			zcxl_batch_free(bt);
 		}
@@ -423,7 +428,7 @@ static int zcxl_batch_queue(struct zcxl_dev *zd, enum zcxl_hint hint,
 	bt->ranges[bt->nr].nr_pages = nr_pages;
 	bt->nr++;
 queue:
-	queue_work(system_dfl_wq, &b->work);
+	queue_work(zcxl_wq, &b->work);
 unlock:
 	spin_unlock_irqrestore(&b->lock, flags);
 	return rc;

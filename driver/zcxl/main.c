@@ -413,20 +413,31 @@ static struct virtio_driver zcxl_driver = {
 	.remove = zcxl_remove,
 };
 
+struct workqueue_struct *zcxl_wq;
+
 static int __init zcxl_init(void)
 {
+	int rc;
+
 	if (!virtio_id || virtio_id == VIRTIO_DEV_ANY_ID) {
 		pr_err("zcxl: virtio_id=%u is not a device ID\n", virtio_id);
 		return -EINVAL;
 	}
 	zcxl_id_table[0].device = virtio_id;
-	return register_virtio_driver(&zcxl_driver);
+	zcxl_wq = alloc_workqueue("zcxl", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!zcxl_wq)
+		return -ENOMEM;
+	rc = register_virtio_driver(&zcxl_driver);
+	if (rc)
+		destroy_workqueue(zcxl_wq);
+	return rc;
 }
 module_init(zcxl_init);
 
 static void __exit zcxl_exit(void)
 {
 	unregister_virtio_driver(&zcxl_driver);
+	destroy_workqueue(zcxl_wq);
 	ida_destroy(&zcxl_ida);
 }
 module_exit(zcxl_exit);
