@@ -72,6 +72,7 @@ struct zcxl_events {
 	u32 status;
 	bool have_status;
 	bool running;			/* reports are acted upon */
+	bool poison_shown;		/* holds_poison as sysfs last notified */
 	struct work_struct work;
 	struct completion mapped;	/* a report said: window mapped */
 	void *get_buf;			/* Get Event Records output */

@@ -59,6 +59,9 @@ void zcxl_events_done(struct virtqueue *vq)
 			ev->status = le32_to_cpu(buf->status);
 			ev->have_status = true;
 			got = true;
+			/* Loads check again from now on, not once the work ran. */
+			if (ev->status & ZCXL_STATUS_POISON)
+				clear_bit(ZCXL_NO_POISON, &zd->flags);
 			if (ev->status & ZCXL_STATUS_WINDOW_MAPPED)
 				complete_all(&ev->mapped);
 		}
@@ -82,13 +85,27 @@ static void zcxl_set_pressure(struct zcxl_dev *zd, bool on)
 	zcxl_notify(zd, ZCXL_EVENT_PRESSURE);
 }
 
-/* Until the first status arrives the device may hold poison. */
-static void zcxl_set_poison(struct zcxl_dev *zd, bool on)
+/*
+ * Follows the newest status: it is read under the lock the queue callback
+ * updates it with, so a poison report cannot be undone by an older one.
+ * Until the first status arrives the device may hold poison.
+ */
+static u32 zcxl_apply_status_poison(struct zcxl_dev *zd)
 {
-	if (on != test_bit(ZCXL_NO_POISON, &zd->flags))
-		return;
-	assign_bit(ZCXL_NO_POISON, &zd->flags, !on);
-	zcxl_sysfs_notify(zd, "holds_poison");
+	struct zcxl_events *ev = &zd->ev;
+	bool shown, holds;
+	u32 status;
+
+	spin_lock_irq(&ev->lock);
+	status = ev->status;
+	assign_bit(ZCXL_NO_POISON, &zd->flags, !(status & ZCXL_STATUS_POISON));
+	holds = status & ZCXL_STATUS_POISON;
+	shown = ev->poison_shown;
+	ev->poison_shown = holds;
+	spin_unlock_irq(&ev->lock);
+	if (holds != shown)
+		zcxl_sysfs_notify(zd, "holds_poison");
+	return status;
 }
 
 static void zcxl_vendor_event(struct zcxl_dev *zd,
@@ -220,7 +237,6 @@ static void zcxl_events_work(struct work_struct *work)
 	spin_lock_irq(&ev->lock);
 	pending = ev->pending_logs;
 	ev->pending_logs = 0;
-	status = ev->status;
 	have_status = ev->have_status;
 	spin_unlock_irq(&ev->lock);
 
@@ -232,9 +248,12 @@ static void zcxl_events_work(struct work_struct *work)
 
 	if (!have_status)
 		return;
-	/* The status word is the device's current state: it has the last say. */
+	/*
+	 * The status word is the device's current state: it has the last say.
+	 * The newest one, since draining the logs may have taken a while.
+	 */
+	status = zcxl_apply_status_poison(zd);
 	zcxl_set_pressure(zd, status & ZCXL_STATUS_PRESSURE);
-	zcxl_set_poison(zd, status & ZCXL_STATUS_POISON);
 	if (status & ZCXL_STATUS_WINDOW_MAPPED)
 		zcxl_window_mapped(zd);
 	else if (zcxl_window_added(zd))
@@ -249,6 +268,7 @@ int zcxl_events_init(struct zcxl_dev *zd, struct virtqueue *vq)
 
 	ev->vq = vq;
 	spin_lock_init(&ev->lock);
+	ev->poison_shown = true;	/* holds_poison reads 1 until a status */
 	INIT_WORK(&ev->work, zcxl_events_work);
 	init_completion(&ev->mapped);
 
@@ -363,4 +383,6 @@ void zcxl_events_disable(struct zcxl_dev *zd)
 	ev->running = false;
 	spin_unlock_irq(&ev->lock);
 	cancel_work_sync(&ev->work);
+	/* No more status reports are acted on: assume poison from now on. */
+	clear_bit(ZCXL_NO_POISON, &zd->flags);
 }
