@@ -360,6 +360,9 @@ impl ZcxlBackend {
 /// Returns the device model, the window contents, the page tracking and
 /// the event state to their power-on state.
 fn reset_model(device: &Device, window: &Window, tracker: &PageTracker, events: &EventState) {
+    // A scan, hint or read-prepare in progress finishes first, and none
+    // starts until the reset is done: none reads before and stores after.
+    let _pages = tracker.lock_all();
     device.reset();
     if let Err(e) = window.clear() {
         tracing::error!("emptying the window: {e}");
