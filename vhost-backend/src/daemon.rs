@@ -461,7 +461,9 @@ fn serve(
             Err(e) => tracing::info!("front-end connection ended: {e}"),
         }
         *rt.session.lock() = None;
-        // Dropping the daemon stops and joins its worker threads.
+        // Dropping the daemon stops and joins its worker threads; a
+        // request still running ends at its next page.
+        backend.abandon_requests();
         drop(daemon);
         backend.disconnected();
         rt.connected.store(false, Ordering::Release);

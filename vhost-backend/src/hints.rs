@@ -4,6 +4,7 @@
 use crate::tracker::{page_hash, PageTracker};
 use crate::virtio_zcxl::{BackingMode, DataOp, DataRequest, PageRange, RangeStatus};
 use crate::window::Window;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use zcxl_device::media::MediaError;
 use zcxl_device::{Device, Page, PAGE_SIZE};
@@ -19,6 +20,10 @@ pub struct PageService {
     /// Remember each stored page's hash for the shadow scanner (off when
     /// there is no scanner: it costs a pass over the page).
     pub hash_pages: bool,
+    /// The front-end is gone: requests still running stop at their next
+    /// page (one request may cover the window 256 times over, and the
+    /// daemon joins the workers before it takes the next front-end).
+    pub abandon: AtomicBool,
 }
 
 impl PageService {
@@ -50,6 +55,9 @@ impl PageService {
         // reports the first failure (specs/virtio.md §3.3).
         let mut status = RangeStatus::Ok;
         for p in (dpa..dpa + len).step_by(PAGE_SIZE) {
+            if self.abandon.load(Ordering::Relaxed) {
+                return RangeStatus::DeviceError;
+            }
             let s = match op {
                 DataOp::WriteHint => self.write_hint(p, buf),
                 DataOp::ReadPrepare => self.read_prepare(p, buf),

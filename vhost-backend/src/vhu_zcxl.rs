@@ -143,6 +143,7 @@ impl ZcxlBackend {
                 tracker,
                 backing: settings.backing,
                 hash_pages: settings.scan_interval_ms > 0,
+                abandon: AtomicBool::new(false),
             },
             config,
             device,
@@ -185,11 +186,19 @@ impl ZcxlBackend {
         wake_event_id(self.num_queues())
     }
 
-    /// The front-end went away: back to reset state for the next one.
+    /// The front-end is going: data requests still running end at their
+    /// next page, so that its worker threads can be joined promptly.
+    pub fn abandon_requests(&self) {
+        self.service.abandon.store(true, Ordering::Relaxed);
+    }
+
+    /// The front-end went away (its workers joined): back to reset state
+    /// for the next one.
     pub fn disconnected(&self) {
         self.mapper.set_channel(None);
         *self.mem.write() = None;
         self.reset_state();
+        self.service.abandon.store(false, Ordering::Relaxed);
     }
 
     /// Device reset: mappings, model, window, tracking and event state.

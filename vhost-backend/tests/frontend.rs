@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use vhost::vhost_user::VhostUserFrontend;
 use zcxl_device::cci::{InputSize, COMMANDS};
 use zcxl_device::codec::CompressionPolicy;
@@ -289,6 +289,38 @@ fn a_stop_hands_the_held_event_buffers_back() {
             .expect("a held buffer came back");
         assert!(len == 0 || len == 8, "used length {len}");
     }
+}
+
+#[test]
+fn a_front_end_that_leaves_mid_request_does_not_hold_up_the_next() {
+    let dir = temp_dir();
+    let sock = dir.path().join("zcxl.sock");
+    let _d = start_daemon(&dir, &["-c", "1G", "-m", "64M", "--scan-interval", "0"]);
+    let mut g = Guest::connect(&sock, 3);
+    g.start();
+    // 256 discards of the whole window in one request: minutes of work
+    // for one worker thread, which the daemon joins before it serves the
+    // next front-end.
+    let pages = ((1u64 << 30) / 4096) as u32;
+    let ranges = vec![(0, pages); 256];
+    let out = g.out_buf(&data_request(DataOp::Discard, &ranges));
+    let inb = g.in_buf(ranges.len());
+    g.submit(2, &[out, inb]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        g.try_wait_used(2, Duration::ZERO).is_none(),
+        "still running"
+    );
+    drop(g);
+    let t = Instant::now();
+    let mut g = Guest::connect(&sock, 3);
+    g.start();
+    assert_eq!(cci_rc(&g.cci(&cci_request(1, 0x0001, &[]))), 0);
+    assert!(
+        t.elapsed() < Duration::from_secs(20),
+        "the next front-end waited {:?}",
+        t.elapsed()
+    );
 }
 
 #[test]

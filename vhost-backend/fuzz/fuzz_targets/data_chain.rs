@@ -4,6 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 use vm_memory::Bytes;
 use zcxl_device::{Device, DeviceConfig, CAPACITY_UNIT, PAGE_SIZE};
@@ -25,6 +26,7 @@ fn services() -> &'static [PageService; 2] {
             tracker: Arc::new(PageTracker::new(CAPACITY_UNIT / PAGE_SIZE as u64)),
             backing,
             hash_pages: true,
+            abandon: AtomicBool::new(false),
         })
     })
 }
