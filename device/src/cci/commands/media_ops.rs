@@ -80,8 +80,50 @@ fn zero(dev: &Device, p: In<'_>, ranges: u32) -> Result<Vec<u8>, ReturnCode> {
         }
         list.push((dpa, len));
     }
-    for (dpa, len) in list {
+    // Each page once, however the ranges overlap: up to 255 ranges of the
+    // whole device would otherwise walk it 255 times, holding the mailbox.
+    for (dpa, len) in coalesce(list) {
         dev.media().discard(dpa, len).map_err(|e| media_rc(&e))?;
     }
     Ok(Vec::new())
+}
+
+/// `(dpa, len)` ranges merged where they overlap or touch, in DPA order.
+/// The ranges are inside the device, so `dpa + len` does not overflow.
+fn coalesce(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for (dpa, len) in ranges {
+        match out.last_mut() {
+            Some((start, l)) if dpa <= *start + *l => {
+                *l = (*l).max(dpa + len - *start);
+            }
+            _ => out.push((dpa, len)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::coalesce;
+
+    #[test]
+    fn ranges_merge_where_they_overlap_or_touch() {
+        assert_eq!(coalesce(vec![(0, 4096); 255]), [(0, 4096)]);
+        assert_eq!(
+            coalesce(vec![(8192, 4096), (0, 4096), (4096, 4096)]),
+            [(0, 12288)]
+        );
+        assert_eq!(
+            coalesce(vec![(0, 16384), (4096, 4096), (65536, 4096)]),
+            [(0, 16384), (65536, 4096)]
+        );
+        assert_eq!(
+            coalesce(vec![(0, 8192), (4096, 8192)]),
+            [(0, 12288)],
+            "a partial overlap extends the range"
+        );
+        assert!(coalesce(Vec::new()).is_empty());
+    }
 }
