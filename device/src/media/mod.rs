@@ -279,9 +279,11 @@ impl Media {
         dpa: u64,
         holds_meta: bool,
     ) -> Result<StoreOutcome, MediaError> {
+        // Every line is lost; those injected before stay injected.
+        let injected = g.poison().map_or(0, |p| p.injected);
         g.set_poison(Some(Poison {
             lines: u64::MAX,
-            source: PoisonSource::Internal,
+            injected,
         }));
         drop(g);
         if holds_meta {
@@ -432,11 +434,11 @@ impl Media {
         let poison = match g.poison() {
             Some(p) => Poison {
                 lines: p.lines | bit,
-                source: p.source,
+                injected: p.injected | bit,
             },
             None => Poison {
                 lines: bit,
-                source: PoisonSource::Injected,
+                injected: bit,
             },
         };
         g.set_poison(Some(poison));
@@ -453,9 +455,10 @@ impl Media {
         let page = self.geometry.page_of(dpa)?;
         let mut g = self.table.lock(page);
         let old_state = g.state();
+        let injected = g.poison().map_or(0, |p| p.injected);
         g.set_poison(Some(Poison {
             lines: u64::MAX,
-            source: PoisonSource::Internal,
+            injected,
         }));
         drop(g);
         self.counters.transition(old_state, PageState::Poisoned);
@@ -475,8 +478,7 @@ impl Media {
                 self.table
                     .lock_stripe(s)
                     .poisoned()
-                    .filter(|(_, p)| p.source == PoisonSource::Injected)
-                    .map(|(_, p)| u64::from(p.lines.count_ones()))
+                    .map(|(_, p)| u64::from(p.injected.count_ones()))
                     .sum::<u64>()
             })
             .sum()
@@ -496,8 +498,12 @@ impl Media {
             let poison = g.poison();
             self.decode(g.content(), page << PAGE_SHIFT, &mut buf)?;
             poison.and_then(|p| {
-                let lines = p.lines & !(1u64 << line);
-                (lines != 0).then_some(Poison { lines, ..p })
+                let keep = !(1u64 << line);
+                let lines = p.lines & keep;
+                (lines != 0).then_some(Poison {
+                    lines,
+                    injected: p.injected & keep,
+                })
             })
         };
         let start = line as usize * LINE_SIZE as usize;
@@ -535,8 +541,13 @@ impl Media {
                     line += 1;
                     continue;
                 }
+                // A run ends where the poison or its source changes.
                 let first = line;
-                while line < LINES_PER_PAGE && poison.lines & (1 << line) != 0 {
+                let source = poison.source(first as u32);
+                while line < LINES_PER_PAGE
+                    && poison.lines & (1 << line) != 0
+                    && poison.source(line as u32) == source
+                {
                     line += 1;
                 }
                 // Clip the run to the requested range.
@@ -546,7 +557,7 @@ impl Media {
                     out.push(PoisonRecord {
                         dpa: run_start,
                         lines: ((run_end - run_start) / LINE_SIZE) as u32,
-                        source: poison.source,
+                        source,
                     });
                 }
             }

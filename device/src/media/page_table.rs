@@ -73,11 +73,24 @@ pub enum PoisonSource {
     Injected = 3,
 }
 
-/// Poisoned cache lines of one page (bit `i` = line `i`).
+/// Poisoned cache lines of one page (bit `i` = line `i`), and which of
+/// them were injected; the device found the others itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Poison {
     pub lines: u64,
-    pub source: PoisonSource,
+    /// A subset of `lines`.
+    pub injected: u64,
+}
+
+impl Poison {
+    /// Where the poison of `line` (a poisoned line) came from.
+    pub fn source(&self, line: u32) -> PoisonSource {
+        if self.injected & (1 << line) != 0 {
+            PoisonSource::Injected
+        } else {
+            PoisonSource::Internal
+        }
+    }
 }
 
 /// The state a page is counted under in statistics.

@@ -534,6 +534,34 @@ proptest! {
 }
 
 #[test]
+fn each_line_keeps_its_own_poison_source() {
+    let (m, _) = media(1 << 20, (80, 90));
+    m.store(0x3000, &text_page(1)).unwrap();
+    m.inject_poison(0x3000 + 5 * 64).unwrap();
+    // The whole page is then lost: line 5 stays injected.
+    m.poison_lost_page(0x3000).unwrap();
+    assert_eq!(m.injected_lines(), 1);
+    // Line 0 cleared, then injected: it is injected, not internal.
+    m.clear_poison(0x3000, &[0; 64]).unwrap();
+    m.inject_poison(0x3000).unwrap();
+    assert_eq!(m.injected_lines(), 2, "the limit counts both");
+    let rec = |dpa, lines, source| PoisonRecord { dpa, lines, source };
+    assert_eq!(
+        m.poison_records(0x3000, 4096).unwrap(),
+        vec![
+            rec(0x3000, 1, PoisonSource::Injected),
+            rec(0x3040, 4, PoisonSource::Internal),
+            rec(0x3140, 1, PoisonSource::Injected),
+            rec(0x3180, 58, PoisonSource::Internal),
+        ]
+    );
+    // Clearing an injected line gives its room back.
+    m.clear_poison(0x3140, &[0; 64]).unwrap();
+    assert_eq!(m.injected_lines(), 1);
+    check_consistent(&m);
+}
+
+#[test]
 fn a_lost_page_is_poisoned_internally_and_logged() {
     let (m, events) = media(1 << 20, (80, 90));
     m.store(0x3000, &text_page(1)).unwrap();
