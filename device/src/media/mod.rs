@@ -171,6 +171,19 @@ impl Media {
         self.counters.pages[PageState::Poisoned as usize].load(Ordering::Relaxed) > 0
     }
 
+    /// Whether any line holds poison the device found itself (a failed
+    /// store, a lost page) rather than one injected. Visits only the
+    /// poisoned pages, and none once one is found.
+    pub fn holds_internal_poison(&self) -> bool {
+        self.holds_poison()
+            && (0..STRIPES).any(|s| {
+                self.table
+                    .lock_stripe(s)
+                    .poisoned()
+                    .any(|(_, p)| p.lines & !p.injected != 0)
+            })
+    }
+
     /// Media bytes in use right now.
     pub fn used(&self) -> u64 {
         self.budget.used()

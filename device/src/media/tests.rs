@@ -558,7 +558,13 @@ fn each_line_keeps_its_own_poison_source() {
     // Clearing an injected line gives its room back.
     m.clear_poison(0x3140, &[0; 64]).unwrap();
     assert_eq!(m.injected_lines(), 1);
+    assert!(m.holds_internal_poison());
     check_consistent(&m);
+    // Injected poison alone is not the device's own.
+    m.store(0x3000, &text_page(2)).unwrap();
+    assert!(!m.holds_poison());
+    m.inject_poison(0x3000).unwrap();
+    assert!(m.holds_poison() && !m.holds_internal_poison());
 }
 
 #[test]

@@ -2,7 +2,6 @@
 
 use crate::cci::wire::{In, Out};
 use crate::cci::ReturnCode;
-use crate::media::PoisonSource;
 use crate::Device;
 
 /// Health status bit: maintenance needed.
@@ -14,12 +13,7 @@ pub const TEMPERATURE_NOT_IMPLEMENTED: u16 = 0xffff;
 /// Get Health Info (4200h). The device has no wear or temperature sensor;
 /// it needs maintenance while pages it failed to store are still poisoned.
 pub fn get_health_info(dev: &Device, _: In<'_>) -> Result<Vec<u8>, ReturnCode> {
-    let lost = dev
-        .media()
-        .poison_records(0, dev.media().geometry().logical_bytes())
-        .map_err(|_| ReturnCode::InternalError)?
-        .iter()
-        .any(|r| r.source == PoisonSource::Internal);
+    let lost = dev.media().holds_internal_poison();
     let mut o = Out::with_capacity(18);
     o.u8(if lost { HEALTH_MAINTENANCE_NEEDED } else { 0 })
         .u8(0) // media status: normal
