@@ -207,24 +207,35 @@ impl Media {
         data: &Page,
         poison_after: Option<Poison>,
     ) -> Result<StoreOutcome, MediaError> {
-        let policy = self.policy();
-        SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            let encoded = codec::encode(data, &policy, footprint, &mut scratch[..]);
-            self.commit(page, encoded, data, poison_after)
+        // Compression runs before the page is locked.
+        self.encode(data, |encoded| {
+            self.commit(self.table.lock(page), page, encoded, data, poison_after)
         })
     }
 
-    /// Replaces page `page` with `encoded` (made from `data`).
+    /// Encodes `data` with the current policy into this thread's scratch
+    /// buffer and hands the result to `then`.
+    fn encode<R>(&self, data: &Page, then: impl FnOnce(Encoded<'_>) -> R) -> R {
+        let policy = self.policy();
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            then(codec::encode(data, &policy, footprint, &mut scratch[..]))
+        })
+    }
+
+    /// Replaces page `page`, locked by `g`, with `encoded` (made from
+    /// `data`). Every counter the page contributes to changes before the
+    /// lock is released, so no other operation on the page can see (or
+    /// make) them go below zero.
     fn commit(
         &self,
+        mut g: page_table::PageGuard<'_>,
         page: u64,
         encoded: Encoded<'_>,
         data: &Page,
         poison_after: Option<Poison>,
     ) -> Result<StoreOutcome, MediaError> {
         let dpa = page << PAGE_SHIFT;
-        let mut g = self.table.lock(page);
         let old_state = g.state();
         // The old content is stale from here on: free it first, so that a
         // rewrite of similar size succeeds on a nearly full media.
@@ -260,12 +271,12 @@ impl Media {
         *g.content() = content;
         g.set_poison(poison_after);
         let new_state = g.state();
-        drop(g);
-
         let c = &self.counters;
         c.transition(old_state, new_state);
         c.written_pages.fetch_add(1, Ordering::Relaxed);
         c.blob_bytes.fetch_add(blob, Ordering::Relaxed);
+        drop(g);
+
         c.bytes_in.fetch_add(PAGE_SIZE as u64, Ordering::Relaxed);
         c.bytes_out.fetch_add(blob, Ordering::Relaxed);
         c.stores.fetch_add(1, Ordering::Relaxed);
@@ -298,12 +309,12 @@ impl Media {
             lines: u64::MAX,
             injected,
         }));
+        let c = &self.counters;
+        c.transition(old_state, PageState::Poisoned);
         drop(g);
         if holds_meta {
             self.budget.release(META_BYTES_PER_PAGE);
         }
-        let c = &self.counters;
-        c.transition(old_state, PageState::Poisoned);
         c.failed_stores.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(dpa, "media exhausted; page poisoned");
         VendorEvent::MediaExhausted {
@@ -390,12 +401,12 @@ impl Media {
             let old = g.content().take();
             let had_meta = old.is_written();
             g.set_poison(None);
-            drop(g);
             self.free_content(old);
+            self.counters.transition(old_state, PageState::Unwritten);
+            drop(g);
             if had_meta {
                 self.budget.release(META_BYTES_PER_PAGE);
             }
-            self.counters.transition(old_state, PageState::Unwritten);
             freed += 1;
         }
         self.counters
@@ -443,6 +454,10 @@ impl Media {
             });
         }
         let mut g = self.table.lock(page);
+        // Poisoned since the check (a failed store, a lost page): a no-op.
+        if g.poison().is_some_and(|p| p.lines & bit != 0) {
+            return Ok(());
+        }
         let old_state = g.state();
         let poison = match g.poison() {
             Some(p) => Poison {
@@ -455,7 +470,6 @@ impl Media {
             },
         };
         g.set_poison(Some(poison));
-        drop(g);
         self.counters.transition(old_state, PageState::Poisoned);
         Ok(())
     }
@@ -473,8 +487,8 @@ impl Media {
             lines: u64::MAX,
             injected,
         }));
-        drop(g);
         self.counters.transition(old_state, PageState::Poisoned);
+        drop(g);
         tracing::warn!(dpa, "page content lost; page poisoned");
         VendorEvent::MediaExhausted {
             snapshot: self.snapshot(),
@@ -506,24 +520,24 @@ impl Media {
     ) -> Result<(), MediaError> {
         let (page, line) = self.line_of(dpa)?;
         let mut buf: Box<Page> = Box::new([0; PAGE_SIZE]);
-        let remaining = {
-            let mut g = self.table.lock(page);
-            let poison = g.poison();
-            self.decode(g.content(), page << PAGE_SHIFT, &mut buf)?;
-            poison.and_then(|p| {
-                let keep = !(1u64 << line);
-                let lines = p.lines & keep;
-                (lines != 0).then_some(Poison {
-                    lines,
-                    injected: p.injected & keep,
-                })
+        // The page stays locked from the read to the commit (compressing
+        // under the lock: Clear Poison is rare), so no store, discard or
+        // injection on it can be undone by this one.
+        let mut g = self.table.lock(page);
+        let remaining = g.poison().and_then(|p| {
+            let keep = !(1u64 << line);
+            let lines = p.lines & keep;
+            (lines != 0).then_some(Poison {
+                lines,
+                injected: p.injected & keep,
             })
-        };
+        });
+        self.decode(g.content(), page << PAGE_SHIFT, &mut buf)?;
         let start = line as usize * LINE_SIZE as usize;
         buf[start..start + LINE_SIZE as usize].copy_from_slice(data);
-        // A concurrent store to this page between the read and the commit is
-        // overwritten; poison management is an administrative operation.
-        self.store_page(page, &buf, remaining)?;
+        self.encode(&buf, |encoded| {
+            self.commit(g, page, encoded, &buf, remaining)
+        })?;
         Ok(())
     }
 
