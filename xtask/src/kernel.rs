@@ -203,6 +203,20 @@ fn apply_series(src: &Path, patch_dir: &Path, stamp: &Path, log: &Path) -> Resul
             .args(args);
         c
     };
+    // A run killed here before leaves git's locks behind (we hold the
+    // kernel lock, so no other git is at work on this tree), or a
+    // repository without its pristine commit: the work tree is still
+    // pristine then, since patches go on only after that commit.
+    for lock in ["index.lock", "zcxl-series-index.lock"] {
+        let _ = std::fs::remove_file(src.join(".git").join(lock));
+    }
+    let recorded = git(&["rev-parse", "-q", "--verify", "HEAD"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !recorded && src.join(".git").exists() {
+        std::fs::remove_dir_all(src.join(".git"))
+            .with_context(|| format!("removing the unfinished {}", src.join(".git").display()))?;
+    }
     if !src.join(".git").is_dir() {
         // Record the pristine source once, so any later series can be swapped in.
         run_step(
@@ -470,6 +484,32 @@ mod tests {
         apply_series(&src, &pat, &stamp, &log).unwrap();
         assert_eq!(std::fs::read_to_string(src.join("a.c")).unwrap(), "one\n");
         assert_eq!(std::fs::read_to_string(src.join("b.h")).unwrap(), "b\n");
+    }
+
+    #[test]
+    fn a_tree_left_by_a_killed_run_recovers() {
+        let d = tempfile::tempdir().unwrap();
+        let (src, pat) = (d.path().join("src"), d.path().join("patches"));
+        let (stamp, log) = (d.path().join("series.stamp"), d.path().join("log"));
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::create_dir_all(&pat).unwrap();
+        std::fs::write(src.join("a.c"), "one\n").unwrap();
+        std::fs::write(
+            pat.join("0001-two.patch"),
+            "--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-one\n+two\n",
+        )
+        .unwrap();
+        // Killed after `git init`, before the pristine commit.
+        let init = Command::new("git").arg("init").arg("-q").arg(&src).status();
+        assert!(init.unwrap().success());
+        apply_series(&src, &pat, &stamp, &log).unwrap();
+        assert_eq!(std::fs::read_to_string(src.join("a.c")).unwrap(), "two\n");
+        // Killed while git held its index lock.
+        std::fs::write(src.join(".git/index.lock"), "").unwrap();
+        std::fs::remove_file(&stamp).unwrap();
+        apply_series(&src, &pat, &stamp, &log).unwrap();
+        assert_eq!(std::fs::read_to_string(src.join("a.c")).unwrap(), "two\n");
+        assert!(stamp.exists());
     }
 
     #[test]

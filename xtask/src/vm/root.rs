@@ -174,6 +174,14 @@ impl Root {
     fn install_packages(&self) -> Result<()> {
         let hint = "the package install in the root failed; if the archive was unreachable run \
                     `cargo xtask vm setup` again";
+        // An install cut short (a killed run) leaves dpkg half-done, and
+        // apt then refuses to do anything until it is finished.
+        run_step(
+            "finish any interrupted package install (root)",
+            self.command(&[], &[], "dpkg").args(["--configure", "-a"]),
+            &self.log("apt.log"),
+            hint,
+        )?;
         run_step(
             "apt-get update (root)",
             self.command(&[], &[], "apt-get").args(["update", "-q"]),
