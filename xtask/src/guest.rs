@@ -97,10 +97,10 @@ fn module_dirs(src: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-/// `warning:` lines of a compiler log.
+/// `warning:` lines of a compiler log (and modpost's `WARNING:` ones).
 pub fn warnings_in(log: &str) -> Vec<String> {
     log.lines()
-        .filter(|l| l.contains("warning:"))
+        .filter(|l| l.to_ascii_lowercase().contains("warning:"))
         .map(str::to_string)
         .collect()
 }
@@ -133,6 +133,18 @@ pub fn build(env: &Env, kernel: &Kernel) -> Result<Built> {
     let have_driver = dirs.first().is_some_and(|d| d == Path::new(DRIVER));
     let mut symvers = Vec::new();
     for dir in &dirs {
+        // From clean: objects kept from an earlier run would compile
+        // nothing, and their warnings would go unseen (W=1 fails the stage).
+        run_step(
+            &format!("clean {}", dir.display()),
+            env.root
+                .command(&binds, &[], "make")
+                .args(["-C", Kernel::obj_inside()])
+                .arg(format!("M={}", inside(dir)))
+                .arg("clean"),
+            &log,
+            &format!("`make clean` failed in {}", dir.display()),
+        )?;
         let mut make = env.root.command(&binds, &[], "make");
         make.args(["-C", Kernel::obj_inside()])
             .arg(format!("M={}", inside(dir)))
@@ -483,6 +495,9 @@ mod tests {
     fn warnings_are_picked_out() {
         let log = "  CC [M]  zcxl.o\nzcxl.c:10:5: warning: unused variable 'x' [-Wunused-variable]\n  LD [M] zcxl.ko\n";
         assert_eq!(warnings_in(log).len(), 1);
+        let modpost =
+            "  MODPOST Module.symvers\nWARNING: modpost: missing MODULE_DESCRIPTION() in zcxl.o\n";
+        assert_eq!(warnings_in(modpost).len(), 1);
     }
 
     #[test]
