@@ -87,6 +87,7 @@ pub fn run(
         ..DeviceParams::default()
     };
     let mut boots = None;
+    let mut boot1_ok = false;
     step("vm: guest boots and runs its checks", &mut || {
         let image = guest::image(&env, &kern, &built)?;
         let accel = boot::choose_accel(&env, &image, accel, &kern.key)?;
@@ -98,25 +99,39 @@ pub fn run(
             params: &params,
             built: &built,
         });
-        b.run(1, &mut checks_seen)
+        b.run(1, &mut checks_seen)?;
+        boot1_ok = true;
+        Ok(())
     });
-    let boot1_ran = checks_seen.iter().any(|c| c.boot == 1);
-    if let Some(b) = boots.filter(|_| boot1_ran && second_boot_wanted()) {
+    // After a boot that hung or died, a second one would most likely do the
+    // same, and could take the run past CI's time limit before any result
+    // is printed.
+    if let Some(b) = boots.filter(|_| boot1_ok && second_boot_wanted()) {
         step(
             "vm: guest boots again (new daemon, same --lsa file) and runs its boot-2 checks",
             &mut || b.run(2, &mut checks_seen),
         );
     }
+    let logs = Some(env.ws.join("logs"));
     for c in checks_seen {
         let (result, skipped) = match c.verdict {
             Verdict::Pass => (Ok(()), None),
-            Verdict::Fail => (
-                Err(anyhow::anyhow!(
-                    "see target/vm/logs/{}",
-                    console_log(c.boot)
-                )),
-                None,
-            ),
+            Verdict::Fail => {
+                // What the check printed, so the failure reads in a CI log
+                // without the console file (which stays in the clone).
+                let said = logs
+                    .as_ref()
+                    .and_then(|d| std::fs::read_to_string(d.join(console_log(c.boot))).ok())
+                    .map(|text| check_output(&text, &c.name, 60))
+                    .unwrap_or_default();
+                (
+                    Err(anyhow::anyhow!(
+                        "{said}(console: target/vm/logs/{})",
+                        console_log(c.boot)
+                    )),
+                    None,
+                )
+            }
             Verdict::Skip(why) => (Ok(()), Some(why)),
         };
         guest_line(Line {
@@ -130,6 +145,30 @@ pub fn run(
             took: c.took,
         });
     }
+}
+
+/// The last `max` console lines check `name` printed: from its
+/// `ZCXL-RUN` line to its verdict.
+fn check_output(console: &str, name: &str, max: usize) -> String {
+    let lines: Vec<&str> = console.lines().collect();
+    let is_run = |l: &&str| {
+        l.strip_prefix("ZCXL-RUN: ")
+            .and_then(|rest| rest.split_once(' '))
+            .is_some_and(|(_, n)| n.trim() == name)
+    };
+    let Some(start) = lines.iter().rposition(is_run) else {
+        return String::new();
+    };
+    let end = lines[start..]
+        .iter()
+        .position(|l| l.starts_with("ZCXL-CHECK: ") && l.trim_end().ends_with(name))
+        .map_or(lines.len(), |i| start + i + 1);
+    let from = start.max(end.saturating_sub(max));
+    let mut out: String = lines[from..end].iter().map(|l| format!("{l}\n")).collect();
+    if from > start {
+        out.insert_str(0, "...\n");
+    }
+    out
 }
 
 /// Whether a guest check asks for the second boot (`# boot: 2`).
@@ -263,5 +302,27 @@ impl Boots<'_> {
             bail!("the runner reported {passed}+{failed}+{skipped} checks but printed {counted} check lines");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_failed_check_brings_its_own_output() {
+        let console = "ZCXL-RUN: 1 10-a\nZCXL-CHECK: ok 1 10-a\nZCXL-RUN: 2 20-b\n  note one\nFAIL: it broke\nZCXL-CHECK: FAIL 2 20-b\nZCXL-RUN: 3 30-c\n";
+        assert_eq!(
+            super::check_output(console, "20-b", 60),
+            "ZCXL-RUN: 2 20-b\n  note one\nFAIL: it broke\nZCXL-CHECK: FAIL 2 20-b\n"
+        );
+        assert_eq!(
+            super::check_output(console, "20-b", 2),
+            "...\nFAIL: it broke\nZCXL-CHECK: FAIL 2 20-b\n"
+        );
+        // A check that never finished: everything after its start.
+        assert_eq!(
+            super::check_output(console, "30-c", 60),
+            "ZCXL-RUN: 3 30-c\n"
+        );
+        assert_eq!(super::check_output(console, "99-none", 60), "");
     }
 }
