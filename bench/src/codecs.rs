@@ -116,8 +116,9 @@ fn page_len(n: Option<usize>, what: &str) -> Result<(), String> {
     }
 }
 
-/// One of the device's own codecs, called exactly as the device calls it
-/// (per-thread LZ4 table / zstd contexts kept by the codec).
+/// One of the device's own codecs, called as the device calls it (per-thread
+/// LZ4 table / zstd contexts kept by the codec); the device's zero and
+/// same-filled check before it is the `zcxl-same` codec's.
 struct Device<C>(C);
 
 impl<C: PageCodec + Send> Codec for Device<C> {

@@ -86,7 +86,9 @@ struct CodecsArgs {
     /// zcxl-same, memcpy).
     #[arg(long = "codec", value_name = "NAME", num_args = 1..)]
     codecs: Vec<String>,
-    /// Worker threads per codec; pages are split between them.
+    /// Worker threads per codec; pages are split between them. With more
+    /// than one, each pass is timed on the wall clock (start to end of all
+    /// threads), so the figure is what the threads together achieve.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     threads: u16,
     /// Rounds over the codec list; each codec keeps its best pass. Rounds
