@@ -51,7 +51,8 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(path).with_context(|| format!("listing {}", path.display()))? {
         let entry = entry?;
-        if entry.file_type()?.is_file() {
+        // Following symlinks, as a path given directly is followed.
+        if std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) {
             files.push(entry.path());
         }
     }
@@ -71,7 +72,10 @@ fn read_zip(path: &Path, pages: &mut Vec<Page>, sources: &mut Vec<Source>) -> Re
             continue;
         }
         let name = format!("{}:{}", path.display(), member.name());
-        let mut bytes = Vec::with_capacity(usize::try_from(member.size()).unwrap_or(0));
+        // The size in the zip's header is a hint, not to be trusted with
+        // an allocation: the buffer grows with what actually decompresses.
+        let hint = member.size().min(1 << 30);
+        let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
         member
             .read_to_end(&mut bytes)
             .with_context(|| format!("decompressing {name}"))?;
@@ -118,6 +122,14 @@ mod tests {
         assert_eq!(pages[0][0], 1);
         assert_eq!(pages[2][PAGE_SIZE - 1], 2);
         assert_eq!(pages[5][0], 3);
+
+        // A directory of symlinks to the inputs reads the same.
+        let links = tempfile::tempdir().unwrap();
+        for f in ["a.bin", "b.zip"] {
+            std::os::unix::fs::symlink(dir.path().join(f), links.path().join(f)).unwrap();
+        }
+        let (linked, _) = load(&[links.path().to_path_buf()]).unwrap();
+        assert_eq!(linked, pages);
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct Mix {
 
 const KINDS: [&str; 5] = ["zero", "same", "text", "heap", "random"];
 pub const DEFAULT_MIX: &str = "zero=15,same=2,text=30,heap=38,random=15,pages=8192,seed=1";
+/// Most pages a mix may ask for (4 GiB of pages, held in memory).
+pub const MAX_PAGES: usize = 1 << 20;
 
 impl Mix {
     pub fn parse(spec: &str) -> Result<Self> {
@@ -44,7 +46,10 @@ impl Mix {
                     let i = KINDS.iter().position(|k| *k == key).with_context(|| {
                         format!("unknown page kind `{key}`; kinds: {}", KINDS.join(", "))
                     })?;
-                    mix.percent[i] = u32::try_from(n)?;
+                    if n > 100 {
+                        bail!("`{part}`: a share is a percentage (0-100)");
+                    }
+                    mix.percent[i] = n as u32;
                 }
             }
         }
@@ -54,6 +59,12 @@ impl Mix {
         }
         if mix.pages == 0 {
             bail!("mix `{spec}` has no pages");
+        }
+        if mix.pages > MAX_PAGES {
+            bail!(
+                "mix `{spec}` asks for {} pages; at most {MAX_PAGES}",
+                mix.pages
+            );
         }
         Ok(mix)
     }
@@ -266,6 +277,15 @@ mod tests {
             .contains("unknown page kind"));
         assert!(Mix::parse("zero=100,pages=x").is_err());
         assert!(Mix::parse("zero=100,pages=0").is_err());
+        // Shares that wrap around to 100, and absurd page counts.
+        assert!(Mix::parse("zero=4294967295,same=101")
+            .unwrap_err()
+            .to_string()
+            .contains("percentage"));
+        assert!(Mix::parse("zero=100,pages=18446744073709551615")
+            .unwrap_err()
+            .to_string()
+            .contains("at most"));
     }
 
     #[test]
