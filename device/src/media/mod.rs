@@ -157,8 +157,8 @@ impl Media {
     }
 
     pub fn set_watermarks(&self, config: WatermarkConfig) {
-        let crossing = self.watermarks.set(config, || self.budget.used());
-        self.report_crossing(crossing);
+        self.watermarks
+            .set(config, || self.budget.used(), |c| self.report_crossing(c));
     }
 
     pub fn under_pressure(&self) -> bool {
@@ -604,12 +604,16 @@ impl Media {
     }
 
     fn check_watermarks(&self) {
-        let crossing = self.watermarks.evaluate(|| self.budget.used());
-        self.report_crossing(crossing);
+        // Logged under the watermarks' transition lock: two racing
+        // crossings reach the log in the order they happened, each with
+        // the pressure state it produced.
+        self.watermarks
+            .evaluate(|| self.budget.used(), |c| self.report_crossing(c));
     }
 
-    fn report_crossing(&self, crossing: Option<Crossing>) {
-        let Some(crossing) = crossing else { return };
+    /// Counts and logs a crossing. Runs under the transition lock, so it
+    /// must not evaluate the watermarks (the snapshot only reads atomics).
+    fn report_crossing(&self, crossing: Crossing) {
         let snapshot = self.snapshot();
         let event = match crossing {
             Crossing::RoseAboveHigh => {

@@ -185,6 +185,50 @@ fn exhaustion_poisons_only_the_failed_page() {
 }
 
 #[test]
+fn racing_crossings_are_logged_in_order_with_their_pressure() {
+    // One thread fills the media past the high watermark while another
+    // empties it below the low one, over and over: every high record says
+    // "under pressure", every low one "not", and they alternate.
+    let (m, events) = media(16 * SLAB, (20, 40));
+    let m = Arc::new(m);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let filler = {
+        let (m, done) = (m.clone(), done.clone());
+        std::thread::spawn(move || {
+            for i in 0..20_000u64 {
+                let _ = m.store((i % 160) * 4096, &random_page(i));
+            }
+            done.store(true, std::sync::atomic::Ordering::Release);
+        })
+    };
+    // Empty the media the moment pressure comes on: the low crossing races
+    // the logging of the high one.
+    while !done.load(std::sync::atomic::Ordering::Acquire) {
+        if m.under_pressure() {
+            m.discard(0, 160 * 4096).unwrap();
+        }
+    }
+    filler.join().unwrap();
+    let high = events.get(LogKind::Warning, 1000).records;
+    let low = events.get(LogKind::Informational, 1000).records;
+    assert!(!high.is_empty(), "the race never crossed");
+    for r in &high {
+        assert_eq!(r.data[0], VendorEvent::TYPE_WATERMARK_HIGH);
+        assert_eq!(r.data[1], 1, "a high crossing logged without pressure");
+    }
+    for r in &low {
+        assert_eq!(r.data[0], VendorEvent::TYPE_WATERMARK_LOW);
+        assert_eq!(r.data[1], 0, "a low crossing logged under pressure");
+    }
+    let w = m.stats().watermarks;
+    assert!(w.crossings_high - w.crossings_low <= 1);
+    assert_eq!(
+        (w.crossings_high, w.crossings_low),
+        (high.len() as u64, low.len() as u64)
+    );
+}
+
+#[test]
 fn watermark_crossings_log_one_event_each() {
     let (m, events) = media(16 * SLAB, (25, 50));
     // Each raw slab is 16 pages; 8 slabs reach 50%.

@@ -100,21 +100,33 @@ impl Watermarks {
     }
 
     /// Installs new watermarks and re-evaluates against the current use.
-    pub fn set(&self, config: WatermarkConfig, used: impl Fn() -> u64) -> Option<Crossing> {
+    /// `report` runs, still under the transition lock, if the pressure
+    /// state changed: crossings are reported in the order they happen.
+    pub fn set(
+        &self,
+        config: WatermarkConfig,
+        used: impl Fn() -> u64,
+        report: impl FnOnce(Crossing),
+    ) -> Option<Crossing> {
         let _t = self.transition.lock();
         self.packed.store(Self::pack(config), Ordering::Release);
-        self.transition_locked(used())
+        self.transition_locked(used()).inspect(|&c| report(c))
     }
 
     /// Checks whether media use (read through `used`, which must return the
-    /// current figure) makes the pressure state change, and if so changes it.
-    pub fn evaluate(&self, used: impl Fn() -> u64) -> Option<Crossing> {
+    /// current figure) makes the pressure state change, and if so changes it
+    /// and calls `report` under the transition lock (as [`Watermarks::set`]).
+    pub fn evaluate(
+        &self,
+        used: impl Fn() -> u64,
+        report: impl FnOnce(Crossing),
+    ) -> Option<Crossing> {
         if !self.transition_due(used()) {
             return None;
         }
         let _t = self.transition.lock();
         // Re-read under the lock: another thread may have moved use back.
-        self.transition_locked(used())
+        self.transition_locked(used()).inspect(|&c| report(c))
     }
 
     fn transition_due(&self, used: u64) -> bool {
@@ -160,7 +172,10 @@ mod tests {
     fn one_crossing_per_transition_with_hysteresis() {
         let w = Watermarks::new(1000, WatermarkConfig::new(50, 80).unwrap());
         let trace = [100, 799, 800, 900, 700, 500, 499, 400, 800, 49];
-        let got: Vec<_> = trace.iter().map(|&used| w.evaluate(|| used)).collect();
+        let got: Vec<_> = trace
+            .iter()
+            .map(|&used| w.evaluate(|| used, |_| {}))
+            .collect();
         use Crossing::*;
         assert_eq!(
             got,
@@ -182,9 +197,9 @@ mod tests {
     #[test]
     fn new_watermarks_are_applied_at_once() {
         let w = Watermarks::new(1000, WatermarkConfig::default());
-        assert_eq!(w.evaluate(|| 600), None);
+        assert_eq!(w.evaluate(|| 600, |_| {}), None);
         assert_eq!(
-            w.set(WatermarkConfig::new(10, 50).unwrap(), || 600),
+            w.set(WatermarkConfig::new(10, 50).unwrap(), || 600, |_| {}),
             Some(Crossing::RoseAboveHigh)
         );
         assert!(w.under_pressure());
