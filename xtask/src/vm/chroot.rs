@@ -48,6 +48,8 @@ pub fn command(root: &Path, binds: &[Bind], env: &[(&str, &str)], program: &str)
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     let plan = mount_plan(root, binds, &mount_points(&mountinfo));
     let mut c = Command::new("unshare");
+    // mount and chroot live in sbin, which the caller's PATH may lack.
+    c.env("PATH", super::root::host_path());
     c.args([
         "--mount",
         "--propagation",

@@ -143,7 +143,8 @@ impl Root {
         let mut c = Command::new("unshare");
         // In its own mount namespace, so mounts debootstrap leaves behind on
         // failure die with it.
-        c.args(["--mount", "--propagation", "private", "--", "debootstrap"])
+        c.env("PATH", host_path())
+            .args(["--mount", "--propagation", "private", "--", "debootstrap"])
             .args(["--variant=minbase", SUITE])
             .arg(&self.dir);
         if let Ok(mirror) = std::env::var("ZCXL_DEBIAN_MIRROR") {
@@ -306,13 +307,28 @@ pub fn on_path(tool: &str) -> bool {
 }
 
 pub fn find_on_path(tool: &str) -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let found = path
+    host_path()
         .split(':')
-        .chain(["/usr/sbin", "/sbin"])
         .map(|d| Path::new(d).join(tool))
-        .find(|p| p.is_file());
-    found
+        .find(|p| p.is_file())
+}
+
+/// The host's `PATH` with the sbin directories a non-login root shell may
+/// lack: where `find_on_path` looks, and what the tools it found are run
+/// with (debootstrap, chroot, mount).
+pub fn host_path() -> String {
+    with_system_dirs(&std::env::var("PATH").unwrap_or_default())
+}
+
+/// `path` with the system bin and sbin directories appended where missing.
+fn with_system_dirs(path: &str) -> String {
+    let mut dirs: Vec<&str> = path.split(':').filter(|d| !d.is_empty()).collect();
+    for d in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {
+        if !dirs.contains(&d) {
+            dirs.push(d);
+        }
+    }
+    dirs.join(":")
 }
 
 /// `(major, minor)` from `qemu-system-x86_64 --version` output.
@@ -327,6 +343,19 @@ pub fn parse_qemu_version(text: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sbin_is_on_the_path_tools_run_with() {
+        assert_eq!(
+            with_system_dirs("/root/.cargo/bin:/usr/bin"),
+            "/root/.cargo/bin:/usr/bin:/usr/sbin:/sbin:/bin"
+        );
+        assert_eq!(
+            with_system_dirs("/usr/sbin:/sbin:/usr/bin:/bin"),
+            "/usr/sbin:/sbin:/usr/bin:/bin"
+        );
+        assert_eq!(with_system_dirs(""), "/usr/sbin:/sbin:/usr/bin:/bin");
+    }
 
     #[test]
     fn backports_line_uses_the_existing_mirror_once() {
