@@ -252,6 +252,28 @@ impl ZcxlBackend {
             tracing::warn!(queue, "kick before the memory table; ignored");
             return;
         };
+        let mut served = false;
+        self.pop_all(vring, queue, &mem, |chain, guard| {
+            let (len, outcome) = serve(&chain, guard);
+            self.counters[queue].record(outcome);
+            self.complete(vring, chain.head, len, queue);
+            served = true;
+        });
+        if served {
+            self.check_status();
+        }
+    }
+
+    /// Hands every available chain of `vring` to `each`. With EVENT_IDX it
+    /// then publishes where the driver must kick next (without that, the
+    /// driver stops kicking) and goes on if chains came in meanwhile.
+    fn pop_all(
+        &self,
+        vring: &VringRwLock,
+        queue: usize,
+        mem: &GuestMemory,
+        mut each: impl FnMut(Chain, &GuestMemoryMmap<()>),
+    ) {
         let event_idx = self.event_idx.load(Ordering::Relaxed);
         loop {
             if event_idx {
@@ -260,15 +282,8 @@ impl ZcxlBackend {
                 }
             }
             let guard = mem.memory();
-            let mut served = false;
             while let Some(chain) = next_chain(vring, &guard) {
-                let (len, outcome) = serve(&chain, &guard);
-                self.counters[queue].record(outcome);
-                self.complete(vring, chain.head, len, queue);
-                served = true;
-            }
-            if served {
-                self.check_status();
+                each(chain, &guard);
             }
             if !event_idx {
                 break;
@@ -310,33 +325,18 @@ impl ZcxlBackend {
         }
         let Some(mem) = self.memory() else { return };
         *self.events.vring.lock() = Some(vring.clone());
-        let guard = mem.memory();
         let mut held = self.events.held.lock();
-        let event_idx = self.event_idx.load(Ordering::Relaxed);
-        loop {
-            while let Some(chain) = next_chain(vring, &guard) {
-                if queues::event_buffer_ok(&chain) {
-                    held.push_back(chain);
-                } else {
-                    self.counters[EVENTS_QUEUE].record(Outcome::Rejected);
-                    self.complete(vring, chain.head, 0, EVENTS_QUEUE);
-                }
+        // Buffers the driver posts without a kick would otherwise wait
+        // unseen until some other report came due.
+        self.pop_all(vring, EVENTS_QUEUE, &mem, |chain, _| {
+            if queues::event_buffer_ok(&chain) {
+                held.push_back(chain);
+            } else {
+                self.counters[EVENTS_QUEUE].record(Outcome::Rejected);
+                self.complete(vring, chain.head, 0, EVENTS_QUEUE);
             }
-            // With EVENT_IDX the driver kicks only past the index we
-            // publish here; without it, buffers it posts later would wait
-            // unseen until some other report came due.
-            if !event_idx {
-                break;
-            }
-            match vring.enable_notification() {
-                Ok(true) => continue,
-                Ok(false) => break,
-                Err(e) => {
-                    tracing::warn!("enabling event queue notifications: {e}");
-                    break;
-                }
-            }
-        }
+        });
+        let guard = mem.memory();
         // Taken before the report is read: a record logged meanwhile sets
         // it again rather than being lost.
         let was_due = self.events.due.swap(false, Ordering::AcqRel);
