@@ -216,10 +216,7 @@ fn poison_sets_and_clears_the_status_bit() {
     let _d = start_daemon(&dir, &["-c", "256M", "-m", "64M", "--scan-interval", "0"]);
     let mut g = Guest::connect(&dir.path().join("zcxl.sock"), 3);
     g.start();
-    let mut b = g.post_event();
-    while g.wait_event(b).1 & 1 == 0 {
-        b = g.post_event();
-    }
+    g.wait_mapped();
     let dpa = 0x5000u64;
     // Inject Poison: no event log gains a record, the status word changes.
     let resp = g.cci(&cci_request(1, 0x4301, &dpa.to_le_bytes()));
@@ -246,10 +243,7 @@ fn with_event_idx_the_event_queue_asks_for_the_next_kick() {
     let _d = start_daemon(&dir, &["-c", "256M", "-m", "64M", "--scan-interval", "0"]);
     let mut g = Guest::connect_with(&dir.path().join("zcxl.sock"), 3, 1 << 29);
     g.start();
-    let mut b = g.post_event();
-    while g.wait_event(b).1 & 1 == 0 {
-        b = g.post_event();
-    }
+    g.wait_mapped();
     // A driver with EVENT_IDX kicks only when it passes avail_event: the
     // device must have moved it past every buffer it took, or buffers
     // posted later would go unseen until some other report came due.
@@ -267,10 +261,7 @@ fn a_stop_hands_the_held_event_buffers_back() {
     let _d = start_daemon(&dir, &["-c", "256M", "-m", "64M", "--scan-interval", "0"]);
     let mut g = Guest::connect(&dir.path().join("zcxl.sock"), 3);
     g.start();
-    let mut b = g.post_event();
-    while g.wait_event(b).1 & 1 == 0 {
-        b = g.post_event();
-    }
+    g.wait_mapped();
     // Two buffers the device holds until a report is due.
     g.post_event();
     g.post_event();
@@ -349,12 +340,7 @@ fn reset_disconnect_and_reconnect() {
     g.stop();
     g.shm.maps.lock().clear();
     g.start();
-    let b = g.post_event();
-    let mut ev = g.wait_event(b);
-    while ev.1 & 1 == 0 {
-        let b = g.post_event();
-        ev = g.wait_event(b);
-    }
+    g.wait_mapped();
     assert_eq!(
         d.runtime().stats().media.used_bytes,
         0,

@@ -446,6 +446,16 @@ impl Guest {
         b
     }
 
+    /// Posts event buffers until a report says the window is mapped.
+    pub fn wait_mapped(&mut self) {
+        loop {
+            let b = self.post_event();
+            if self.wait_event(b).1 & 1 != 0 {
+                return;
+            }
+        }
+    }
+
     /// Waits for an event report: (pending logs, status).
     pub fn wait_event(&mut self, b: Buf) -> (u32, u32) {
         let (_, len) = self.wait_used(1);
