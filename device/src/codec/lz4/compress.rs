@@ -338,6 +338,19 @@ fn match_end<A: Access>(page: &Page, ip: usize, m: usize) -> (usize, u64) {
         };
         if x != 0 {
             wide::split_at_difference(lo, hi, x)
+        } else if a + 24 <= MATCH_END {
+            // The next 8 bytes the same way (matches of 12-19 bytes are
+            // common in text): `hi` is already loaded.
+            // SAFETY: b + 8 < a + 8 and a + 24 <= MATCH_END <= PAGE_SIZE.
+            let (after, x) = unsafe { (A::read_u64(page, a + 16), hi ^ A::read_u64(page, b + 8)) };
+            if x != 0 {
+                let (k, next) = wide::split_at_difference(hi, after, x);
+                (8 + k, next)
+            } else {
+                // SAFETY: b + 16 < a + 16 <= MATCH_END <= PAGE_SIZE.
+                let n = 16 + unsafe { A::count(page, a + 16, b + 16, MATCH_END) };
+                (n, next_word::<A>(page, a + n))
+            }
         } else {
             // SAFETY: b + 8 < a + 8 <= MATCH_END <= PAGE_SIZE.
             let n = 8 + unsafe { A::count(page, a + 8, b + 8, MATCH_END) };

@@ -279,6 +279,57 @@ fn blob_sizes_stay_within_one_percent_of_c_on_sample_pages() {
     assert!(ours as f64 <= c as f64 * 1.01, "ours {ours} B vs C {c} B");
 }
 
+/// The first sequence of a blob: (literals, offset, match length).
+fn first_sequence(blob: &[u8]) -> (usize, usize, usize) {
+    // A length field: the token's nibble, plus extension bytes after 15.
+    fn length(blob: &[u8], i: &mut usize, nibble: u8) -> usize {
+        let mut n = usize::from(nibble);
+        if nibble == 15 {
+            loop {
+                let b = blob[*i];
+                *i += 1;
+                n += usize::from(b);
+                if b != 255 {
+                    break;
+                }
+            }
+        }
+        n
+    }
+    let mut i = 1;
+    let lit = length(blob, &mut i, blob[0] >> 4);
+    i += lit;
+    let offset = usize::from(u16::from_le_bytes([blob[i], blob[i + 1]]));
+    i += 2;
+    let ml = length(blob, &mut i, blob[0] & 15) + 4;
+    (lit, offset, ml)
+}
+
+#[test]
+fn matches_are_extended_to_their_full_length() {
+    // Random bytes with one copy of `len` bytes from 2 to 60: the first
+    // sequence must be 60 literals and that match, whole. Lengths cover
+    // every way the extension ends (in its first 8 bytes, its second 8,
+    // the counting loop); the bytes before and after the copy differ from
+    // those around its source.
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut base = [0u8; PAGE_SIZE];
+    for b in base.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    for len in 5..=57 {
+        let mut page = base;
+        page.copy_within(2..2 + len, 60);
+        page[60 + len] = page[2 + len] ^ 1;
+        page[59] = page[1] ^ 1;
+        let blob = compress_both(&page);
+        assert_eq!(first_sequence(&blob), (60, 58, len), "copy of {len} bytes");
+    }
+}
+
 #[test]
 fn blobs_do_not_depend_on_earlier_pages() {
     // A reused compressor produces exactly what a fresh one does.
