@@ -336,36 +336,37 @@ fn next_word<A: Access>(page: &Page, i: usize) -> u64 {
 #[inline(always)]
 fn match_end<A: Access>(page: &Page, ip: usize, m: usize) -> (usize, u64) {
     let (a, b) = (ip + MIN_MATCH, m + MIN_MATCH);
-    let (n, next) = if a + 16 <= MATCH_END {
-        // SAFETY: b < a and a + 16 <= MATCH_END <= PAGE_SIZE.
-        let (lo, hi, x) = unsafe {
-            let lo = A::read_u64(page, a);
-            (lo, A::read_u64(page, a + 8), lo ^ A::read_u64(page, b))
-        };
-        if x != 0 {
-            wide::split_at_difference(lo, hi, x)
-        } else if a + 24 <= MATCH_END {
-            // The next 8 bytes the same way (matches of 12-19 bytes are
-            // common in text): `hi` is already loaded.
-            // SAFETY: b + 8 < a + 8 and a + 24 <= MATCH_END <= PAGE_SIZE.
-            let (after, x) = unsafe { (A::read_u64(page, a + 16), hi ^ A::read_u64(page, b + 8)) };
+    let (n, next) = 'extend: {
+        // Bytes of the match already compared when the counting loop takes
+        // over.
+        let mut known = 0;
+        if a + 16 <= MATCH_END {
+            // SAFETY: b < a and a + 16 <= MATCH_END <= PAGE_SIZE.
+            let (lo, hi, x) = unsafe {
+                let lo = A::read_u64(page, a);
+                (lo, A::read_u64(page, a + 8), lo ^ A::read_u64(page, b))
+            };
             if x != 0 {
-                let (k, next) = wide::split_at_difference(hi, after, x);
-                (8 + k, next)
-            } else {
-                // SAFETY: b + 16 < a + 16 <= MATCH_END <= PAGE_SIZE.
-                let n = 16 + unsafe { A::count(page, a + 16, b + 16, MATCH_END) };
-                (n, next_word::<A>(page, a + n))
+                break 'extend wide::split_at_difference(lo, hi, x);
             }
-        } else {
-            // SAFETY: b + 8 < a + 8 <= MATCH_END <= PAGE_SIZE.
-            let n = 8 + unsafe { A::count(page, a + 8, b + 8, MATCH_END) };
-            (n, next_word::<A>(page, a + n))
+            known = 8;
+            if a + 24 <= MATCH_END {
+                // The next 8 bytes the same way (matches of 12-19 bytes are
+                // common in text): `hi` is already loaded.
+                // SAFETY: b + 8 < a + 8 and a + 24 <= MATCH_END <= PAGE_SIZE.
+                let (after, x) =
+                    unsafe { (A::read_u64(page, a + 16), hi ^ A::read_u64(page, b + 8)) };
+                if x != 0 {
+                    let (k, next) = wide::split_at_difference(hi, after, x);
+                    break 'extend (8 + k, next);
+                }
+                known = 16;
+            }
         }
-    } else {
-        // SAFETY: m < ip and ip + 4 <= MATCH_END (the search only starts
-        // matches below MATCH_START_END).
-        let n = unsafe { A::count(page, a, b, MATCH_END) };
+        // A long match, or one near the end of the page.
+        // SAFETY: b + known < a + known <= MATCH_END <= PAGE_SIZE (the search
+        // only starts matches below MATCH_START_END, so a <= MATCH_END).
+        let n = known + unsafe { A::count(page, a + known, b + known, MATCH_END) };
         (n, next_word::<A>(page, a + n))
     };
     debug_assert!(a + n >= MATCH_START_END || next == next_word::<A>(page, a + n));
