@@ -312,16 +312,9 @@ fn matches_are_extended_to_their_full_length() {
     // every way the extension ends (in its first 8 bytes, its second 8,
     // the counting loop); the bytes before and after the copy differ from
     // those around its source.
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let mut base = [0u8; PAGE_SIZE];
-    for b in base.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = x as u8;
-    }
+    let base = page_from(&[(3, PAGE_SIZE as u16, 0x2545_f491_4f6c_dd1d)]);
     for len in 5..=57 {
-        let mut page = base;
+        let mut page = *base;
         page.copy_within(2..2 + len, 60);
         page[60 + len] = page[2 + len] ^ 1;
         page[59] = page[1] ^ 1;
