@@ -40,9 +40,10 @@
 //! - A table sized for the page: 8192 `u16` positions (16 KiB, as C's),
 //!   kept per thread and cleared with one fill per page. An empty entry
 //!   names position 0, as in C, so every candidate is a real earlier
-//!   position and the search loop needs no validity test. (Generation-
-//!   tagged entries, which avoid the clear, were measured: the per-probe
-//!   tag test cost more than the clear; see notes/hotpath.md.)
+//!   position and the search loop needs no validity test. (Tables that
+//!   need no clear were measured, generation tags and entries carrying the
+//!   page's epoch: the validity test on every probe cost 15-18%, the clear
+//!   about 2%; README, "Benchmarks".)
 //! - Every limit is a constant, and the output buffer is sized for the worst
 //!   case up front, so the loop never checks for output space.
 //!
