@@ -66,7 +66,7 @@ pub fn decompress_page_checked(src: &[u8], page: &mut Page) -> Result<(), Lz4Err
 /// Reads the extension bytes of a length field whose nibble was 15.
 /// `None` if the blob ends first.
 #[inline(always)]
-fn extend_length(src: &[u8], ip: &mut usize, mut len: usize) -> Option<usize> {
+pub(super) fn extend_length(src: &[u8], ip: &mut usize, mut len: usize) -> Option<usize> {
     loop {
         let b = *src.get(*ip)?;
         *ip += 1;

@@ -283,18 +283,12 @@ fn blob_sizes_stay_within_one_percent_of_c_on_sample_pages() {
 fn first_sequence(blob: &[u8]) -> (usize, usize, usize) {
     // A length field: the token's nibble, plus extension bytes after 15.
     fn length(blob: &[u8], i: &mut usize, nibble: u8) -> usize {
-        let mut n = usize::from(nibble);
+        let n = usize::from(nibble);
         if nibble == 15 {
-            loop {
-                let b = blob[*i];
-                *i += 1;
-                n += usize::from(b);
-                if b != 255 {
-                    break;
-                }
-            }
+            super::decompress::extend_length(blob, i, n).expect("length runs past the blob")
+        } else {
+            n
         }
-        n
     }
     let mut i = 1;
     let lit = length(blob, &mut i, blob[0] >> 4);
