@@ -42,8 +42,8 @@
 //!   names position 0, as in C, so every candidate is a real earlier
 //!   position and the search loop needs no validity test. (Tables that
 //!   need no clear were measured, generation tags and entries carrying the
-//!   page's epoch: the validity test on every probe cost 15-18%, the clear
-//!   about 2%; README, "Benchmarks".)
+//!   page's epoch: the wider entries and their validity test cost 9-18%,
+//!   the clear about 2%; README, "Benchmarks".)
 //! - Every limit is a constant, and the output buffer is sized for the worst
 //!   case up front, so the loop never checks for output space.
 //!
