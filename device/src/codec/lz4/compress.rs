@@ -7,7 +7,7 @@
 //! output is the standard LZ4 block format, so any LZ4 decoder reads it.
 //!
 //! Two departures from C's parse, both for speed, both measured in one
-//! run against the C-identical parse (README, "Benchmarks"):
+//! run against the C-identical parse (bench/LZ4-EXPERIMENTS.md):
 //! - The table is keyed by 5 bytes (C's `LZ4_hash5`, which C uses for
 //!   large inputs), not 4. A 5-byte key finds the last place the next 5
 //!   bytes occurred, so matches come out longer and fewer: compression
@@ -33,17 +33,17 @@
 //!   before the backward extension and the literal copy, which neither
 //!   needs.
 //!
-//! Together: +10-12% on text and heap pages, +3% on Silesia (README,
-//! "Benchmarks").
+//! Together: +10-12% on text and heap pages, +3% on Silesia
+//! (bench/LZ4-EXPERIMENTS.md, second round).
 //!
 //! What the page size buys:
 //! - A table sized for the page: 8192 `u16` positions (16 KiB, as C's),
 //!   kept per thread and cleared with one fill per page. An empty entry
 //!   names position 0, as in C, so every candidate is a real earlier
 //!   position and the search loop needs no validity test. (Tables that
-//!   need no clear were measured, generation tags and entries carrying the
-//!   page's epoch: the wider entries and their validity test cost 9-18%,
-//!   the clear about 2%; README, "Benchmarks".)
+//!   need no clear were measured, generation tags, entries carrying the
+//!   page's epoch and stale entries clamped below the probe: each cost
+//!   1-18%, the clear about 2%; bench/LZ4-EXPERIMENTS.md.)
 //! - Every limit is a constant, and the output buffer is sized for the worst
 //!   case up front, so the loop never checks for output space.
 //!
@@ -489,7 +489,7 @@ fn compress_block<A: Access>(table: &mut [u16; TABLE_LEN], page: &Page, out: &mu
         // there, are worked out before the literals are written: that
         // check's branch is the one most often mispredicted on dense pages,
         // and the sooner its inputs are ready, the less a misprediction
-        // costs (README, "Benchmarks"). Neither depends on the match's
+        // costs (bench/LZ4-EXPERIMENTS.md). Neither depends on the match's
         // start, which the backward extension below may still move.
         let (mut end, next) = match_end::<A>(page, ip, m);
         let mut again = immediate_candidate::<A>(table, page, end, next);

@@ -25,7 +25,7 @@
 //!
 //! Fed liblz4's own blobs this decoder runs at 0.93-0.97x liblz4's; the
 //! blobs of our compressor (fewer, longer sequences) decode at ~1.1x
-//! (README, "Benchmarks").
+//! (README, "Benchmarks"; bench/LZ4-EXPERIMENTS.md).
 
 use crate::geometry::{Page, PAGE_SIZE};
 use thiserror::Error;
