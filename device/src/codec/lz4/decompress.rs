@@ -7,9 +7,13 @@
 //! touching memory it checks that every read and write of the sequence,
 //! overrun included, stays inside the blob and the page. Anything else — a
 //! sequence near an end, or anything malformed — it leaves, at the start of
-//! that sequence, to [`decode_exact`], which decodes or rejects it. So the
-//! fast path never reports an error itself, and both paths accept exactly
-//! the same blobs with exactly the same errors.
+//! that sequence, to [`decode_exact`], which decodes or rejects it. The one
+//! exception is a valid ending the exact loop would only repeat: a final
+//! run of 32 or more literals that fills the page exactly (an
+//! incompressible page is one), which the fast loop copies itself
+//! ([`last_literals`]). So the fast path never reports an error itself,
+//! and both paths accept exactly the same blobs with exactly the same
+//! errors.
 //!
 //! What limits the fast loop (measured against liblz4's, which has the same
 //! shape): the serial chain from one token to the next (load, shift, add:
@@ -19,14 +23,15 @@
 //! lengths, so the loop exits predictably), and matches that read output
 //! still in the store buffer. The exact loop runs only for the last
 //! sequence or two of a page, so it avoids library calls for short copies;
-//! it also copies long literal runs (an all-literal page) itself, as
-//! glibc's memcpy took ~110 or ~380 ns for the same page depending on
-//! where the blob lay.
+//! it also copies long literal runs (an all-literal page) itself, with
+//! [`long_copy`] (AVX2 where the CPU has it), as glibc's memcpy took ~110
+//! or ~380 ns for the same page depending on where the blob lay.
 //!
 //! Fed liblz4's own blobs this decoder runs at 0.93-0.97x liblz4's; the
 //! blobs of our compressor (fewer, longer sequences) decode at ~1.1x
 //! (README, "Benchmarks"; bench/LZ4-EXPERIMENTS.md).
 
+use super::long_copy;
 use crate::geometry::{Page, PAGE_SIZE};
 use thiserror::Error;
 
@@ -55,6 +60,11 @@ const STEP: usize = 16;
 /// Decodes `src` into `page`: the fast loop, then the exact loop for the rest.
 pub fn decompress_page(src: &[u8], page: &mut Page) -> Result<(), Lz4Error> {
     let (ip, op) = decode_fast(src, page);
+    if (ip, op) == (src.len(), PAGE_SIZE) {
+        // The fast loop decoded the whole blob (it ended in a long run of
+        // literals, see `last_literals`).
+        return Ok(());
+    }
     decode_exact(src, page, ip, op)
 }
 
@@ -134,7 +144,7 @@ fn decode_exact(src: &[u8], page: &mut Page, mut ip: usize, mut op: usize) -> Re
 
 /// `dst.copy_from_slice(src)` (equal lengths) without a library call: two
 /// overlapping fixed-size copies cover every length up to 32 (the last
-/// sequences of a block), 32-byte steps anything longer.
+/// sequences of a block), [`long_copy`] anything longer.
 fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = dst.len();
     match n {
@@ -156,18 +166,7 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
             dst[..16].copy_from_slice(&src[..16]);
             dst[n - 16..].copy_from_slice(&src[n - 16..]);
         }
-        _ => {
-            // 32-byte steps and one last overlapping step, not a library
-            // call: glibc's `rep movsb` for page-sized copies slows down
-            // ~3x for some source/destination alignments (an all-literal
-            // blob decoded ~110 or ~380 ns depending on where it lay).
-            let mut k = 0;
-            while k + 32 < n {
-                dst[k..k + 32].copy_from_slice(&src[k..k + 32]);
-                k += 32;
-            }
-            dst[n - 32..].copy_from_slice(&src[n - 32..]);
-        }
+        _ => long_copy::copy(dst, src),
     }
 }
 
@@ -320,7 +319,7 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
             // literals: keep 32 input bytes (which also hold the offset)
             // and end by OP_LIMIT.
             if lit + WIDE > len - ip || lit > OP_LIMIT - op {
-                return start();
+                return last_literals(src, page, ip, op, lit).unwrap_or_else(start);
             }
             // SAFETY: lit >= 15 > 0; ip + lit + 32 <= len and
             // op + lit + 32 <= PAGE_SIZE, as checked just above.
@@ -377,6 +376,28 @@ pub(crate) fn decode_fast(src: &[u8], page: &mut Page) -> (usize, usize) {
         op += ml;
         p = s.wrapping_add(ip);
     }
+}
+
+/// The blob's last sequence when it is a long run of literals that ends
+/// the blob and fills the page exactly (an incompressible page is one):
+/// copies the `lit` literals at `ip` to `op` and returns where both ends
+/// are. `None` for anything else, which the exact loop then decodes or
+/// rejects; for this sequence it would reach the same result, only after
+/// parsing the run's length again.
+#[cold]
+#[inline(never)]
+fn last_literals(
+    src: &[u8],
+    page: &mut Page,
+    ip: usize,
+    op: usize,
+    lit: usize,
+) -> Option<(usize, usize)> {
+    if ip + lit != src.len() || op + lit != PAGE_SIZE || lit < long_copy::STEP {
+        return None;
+    }
+    long_copy::copy(&mut page[op..], &src[ip..]);
+    Some((src.len(), PAGE_SIZE))
 }
 
 /// Copies `n` bytes from `from` to `to` in 32-byte steps (so up to 31 bytes

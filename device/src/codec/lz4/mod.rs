@@ -12,6 +12,7 @@
 pub mod c_reference;
 mod compress;
 mod decompress;
+mod long_copy;
 pub mod wide;
 
 pub use compress::{PageCompressor, HASH_LOG, MAX_BLOB, OUT_CAPACITY};

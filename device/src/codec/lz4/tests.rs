@@ -172,6 +172,15 @@ fn sequence() -> impl Strategy<Value = (usize, usize, u8, u16)> {
     )
 }
 
+/// Appends the extension bytes of a length field (`n` already minus 15).
+fn put_len(blob: &mut Vec<u8>, mut n: usize) {
+    while n >= 255 {
+        blob.push(255);
+        n -= 255;
+    }
+    blob.push(n as u8);
+}
+
 /// LZ4-encodes `seqs`. The offset selector picks a small offset (1..=20),
 /// an offset inside the output so far, or any 16-bit value (often
 /// invalid); with `valid`, offsets are clamped into the output so far (and
@@ -185,13 +194,6 @@ fn encode_sequences(
     valid: bool,
     seed: u64,
 ) -> Vec<u8> {
-    fn put_len(blob: &mut Vec<u8>, mut n: usize) {
-        while n >= 255 {
-            blob.push(255);
-            n -= 255;
-        }
-        blob.push(n as u8);
-    }
     let mut x = seed | 1;
     let mut literals = |blob: &mut Vec<u8>, n: usize| {
         for _ in 0..n {
@@ -356,6 +358,66 @@ fn extreme_pages_round_trip() {
         let blob = compress_both(&page);
         assert_eq!(decode_both(&blob).unwrap(), page);
         assert_eq!(c_decode(&blob), Some(page));
+    }
+}
+
+/// A blob of `op` zero bytes (one literal and a match at offset 1), then
+/// one final run of `lit` literals, with the last `cut` bytes removed.
+fn zeros_then_literals(op: usize, lit: usize, cut: usize) -> (Vec<u8>, usize) {
+    let mut blob = Vec::new();
+    if op > 0 {
+        // The match's length field counts beyond the 4 bytes every match has.
+        let ml = op - 1 - 4;
+        blob.extend_from_slice(&[0x10 | ml.min(15) as u8, 0, 1, 0]);
+        if ml >= 15 {
+            put_len(&mut blob, ml - 15);
+        }
+    }
+    let token_at = blob.len();
+    blob.push((lit.min(15) as u8) << 4);
+    if lit >= 15 {
+        put_len(&mut blob, lit - 15);
+    }
+    blob.extend((0..lit).map(|i| (i * 31 + 7) as u8));
+    blob.truncate(blob.len() - cut);
+    (blob, token_at)
+}
+
+#[test]
+fn final_literal_runs_must_fill_the_page_exactly() {
+    // The fast loop copies a long final run itself; short, long and cut
+    // runs must still get the exact loop's verdict (decode_both compares).
+    use Lz4Error::*;
+    for op in [0, 5, 1000, PAGE_SIZE - 64, PAGE_SIZE - 33, PAGE_SIZE - 20] {
+        let rest = PAGE_SIZE - op;
+        let (blob, _) = zeros_then_literals(op, rest, 0);
+        let page = decode_both(&blob).unwrap_or_else(|e| panic!("op {op}: {e}"));
+        assert!(page[..op].iter().all(|&b| b == 0), "op {op}: prefix");
+        assert!(
+            page[op..]
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| b == (i * 31 + 7) as u8),
+            "op {op}: literals"
+        );
+        assert_eq!(c_decode(&blob), Some(page), "op {op}: C");
+
+        let (blob, _) = zeros_then_literals(op, rest - 1, 0);
+        let want = ShortOutput { len: PAGE_SIZE - 1 };
+        assert_eq!(decode_both(&blob).unwrap_err(), want, "op {op}, one short");
+        let (blob, at) = zeros_then_literals(op, rest + 1, 0);
+        assert_eq!(
+            decode_both(&blob).unwrap_err(),
+            Overflow { at },
+            "op {op}, one over"
+        );
+        let (blob, at) = zeros_then_literals(op, rest, 1);
+        assert_eq!(
+            decode_both(&blob).unwrap_err(),
+            Truncated { at },
+            "op {op}, cut"
+        );
+        assert_eq!(c_decode(&blob), None, "op {op}: C accepted a cut run");
     }
 }
 
