@@ -65,6 +65,9 @@ pub fn run(target: &Target, seconds: u64) -> Result<()> {
             .env("RUSTC_BOOTSTRAP", "1")
             .args(["fuzz", "run", &target.target, "--"])
             .arg(format!("-max_total_time={seconds}"))
+            // libFuzzer's default of 4096 bytes is shorter than the largest
+            // LZ4 blob of a page (an incompressible page takes 4113 bytes).
+            .arg("-max_len=8192")
             .arg("-rss_limit_mb=4096"),
     )
 }
