@@ -22,10 +22,10 @@
 //! matches, short offsets: their copies take one 32-byte step for the usual
 //! lengths, so the loop exits predictably), and matches that read output
 //! still in the store buffer. The exact loop runs only for the last
-//! sequence or two of a page, so it avoids library calls for short copies;
-//! it also copies long literal runs (an all-literal page) itself, with
-//! [`long_copy`] (AVX2 where the CPU has it), as glibc's memcpy took ~110
-//! or ~380 ns for the same page depending on where the blob lay.
+//! sequence or two of a page, so it avoids library calls for short copies.
+//! Long runs are not given to memcpy either ([`long_copy`]: AVX2 where the
+//! CPU has it, in the fast loop), as glibc's memcpy took ~110 or ~380 ns
+//! for the same all-literal page depending on where the blob lay.
 //!
 //! Fed liblz4's own blobs this decoder runs at 0.93-0.97x liblz4's; the
 //! blobs of our compressor (fewer, longer sequences) decode at ~1.1x
@@ -144,7 +144,8 @@ fn decode_exact(src: &[u8], page: &mut Page, mut ip: usize, mut op: usize) -> Re
 
 /// `dst.copy_from_slice(src)` (equal lengths) without a library call: two
 /// overlapping fixed-size copies cover every length up to 32 (the last
-/// sequences of a block), [`long_copy`] anything longer.
+/// sequences of a block), the safe [`long_copy::copy_portable`] anything
+/// longer.
 fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = dst.len();
     match n {
@@ -166,7 +167,7 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
             dst[..16].copy_from_slice(&src[..16]);
             dst[n - 16..].copy_from_slice(&src[n - 16..]);
         }
-        _ => long_copy::copy(dst, src),
+        _ => long_copy::copy_portable(dst, src),
     }
 }
 

@@ -1,6 +1,7 @@
-//! Exact copies of long byte runs for the decoder: the literals of an
-//! incompressible page (one 4 KiB run) and other runs past 32 bytes that
-//! the exact loop copies.
+//! Exact copies of long byte runs for the decoder: [`copy`] for the fast
+//! loop (the literals of an incompressible page, one 4 KiB run), and its
+//! safe twin [`copy_portable`] for the exact loop, which must stay safe
+//! code to be the reference the fast path is tested against.
 //!
 //! 32 bytes per step and a last step that ends exactly at the run's end
 //! (overlapping the one before). With AVX2 each step is one load and one
@@ -31,13 +32,21 @@ pub(super) fn copy(dst: &mut [u8], src: &[u8]) {
         unsafe { avx2(dst, src) };
         return;
     }
-    portable(dst, src);
+    copy_portable(dst, src);
 }
 
-/// The reference kernel, in safe code: `as_chunks` gives the optimiser
-/// fixed-size copies without bounds checks.
-fn portable(dst: &mut [u8], src: &[u8]) {
+/// [`copy`] in safe code, the reference kernel: `as_chunks` gives the
+/// optimiser fixed-size copies without bounds checks.
+///
+/// # Panics
+/// As [`copy`].
+pub(super) fn copy_portable(dst: &mut [u8], src: &[u8]) {
     let n = dst.len();
+    assert!(
+        n == src.len() && n >= STEP,
+        "long copy of {} bytes into {n}",
+        src.len()
+    );
     for (d, s) in dst
         .as_chunks_mut::<STEP>()
         .0
@@ -101,7 +110,7 @@ mod tests {
 
     /// Every kernel this CPU runs, by name.
     fn kernels() -> Vec<(&'static str, Kernel)> {
-        let mut list: Vec<(&'static str, Kernel)> = vec![("portable", portable)];
+        let mut list: Vec<(&'static str, Kernel)> = vec![("portable", copy_portable)];
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2; the test passes equal lengths of at
@@ -140,14 +149,18 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "long copy of 31 bytes")]
-    fn short_runs_are_refused() {
-        copy(&mut [0; 31], &[1; 31]);
-    }
-
-    #[test]
-    #[should_panic(expected = "long copy of 40 bytes into 41")]
-    fn unequal_lengths_are_refused() {
-        copy(&mut [0; 41], &[1; 40]);
+    fn short_runs_and_unequal_lengths_are_refused() {
+        for (name, kernel) in [("dispatch", copy as Kernel), ("portable", copy_portable)] {
+            for (dst, src, message) in [
+                (31, 31, "long copy of 31 bytes into 31"),
+                (41, 40, "long copy of 40 bytes into 41"),
+                (40, 41, "long copy of 41 bytes into 40"),
+            ] {
+                let result = std::panic::catch_unwind(|| kernel(&mut vec![0; dst], &vec![1; src]));
+                let panic = result.expect_err(name);
+                let text = panic.downcast_ref::<String>().map(String::as_str);
+                assert_eq!(text, Some(message), "{name}");
+            }
+        }
     }
 }
