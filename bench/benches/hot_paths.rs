@@ -1,6 +1,7 @@
 //! Criterion benches of the hot functions, each beside its reference:
-//! same-filled kernels vs memcpy, our LZ4 (fast vs checked twin) vs C,
-//! match extension (wide vs scalar), zstd with reused vs fresh contexts.
+//! same-filled kernels vs memcpy, our LZ4 (fast vs checked twin) vs C on
+//! a text page and on an incompressible one, match extension (wide vs
+//! scalar), zstd with reused vs fresh contexts.
 //!
 //! `cargo bench -p zcxl-bench --bench hot_paths`
 
@@ -75,6 +76,31 @@ fn lz4(c: &mut Criterion) {
     let blob = out[..n].to_vec();
     let mut back = Box::new([0u8; PAGE_SIZE]);
     let mut g = c.benchmark_group("lz4_decompress");
+    g.throughput(Throughput::Bytes(PAGE_SIZE as u64));
+    g.bench_function("zcxl", |b| {
+        b.iter(|| lz4::decompress_page(black_box(&blob), &mut back))
+    });
+    g.bench_function("zcxl_checked", |b| {
+        b.iter(|| lz4::decompress_page_checked(black_box(&blob), &mut back))
+    });
+    g.bench_function("c_safe", |b| {
+        b.iter(|| c_reference::decompress_safe(black_box(&blob), &mut back[..]))
+    });
+    g.finish();
+
+    // An incompressible page: its blob is one run of 4,096 literals, which
+    // the fast path copies with long_copy (AVX2 where present).
+    let mut noise = Box::new([0u8; PAGE_SIZE]);
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for w in noise.chunks_exact_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        w.copy_from_slice(&x.to_le_bytes());
+    }
+    let n = comp.compress(&noise, &mut out).unwrap_or(0);
+    let blob = out[..n].to_vec();
+    let mut g = c.benchmark_group("lz4_decompress_incompressible");
     g.throughput(Throughput::Bytes(PAGE_SIZE as u64));
     g.bench_function("zcxl", |b| {
         b.iter(|| lz4::decompress_page(black_box(&blob), &mut back))
