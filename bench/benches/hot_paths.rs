@@ -73,20 +73,7 @@ fn lz4(c: &mut Criterion) {
     g.finish();
 
     let n = comp.compress(&page, &mut out).unwrap_or(0);
-    let blob = out[..n].to_vec();
-    let mut back = Box::new([0u8; PAGE_SIZE]);
-    let mut g = c.benchmark_group("lz4_decompress");
-    g.throughput(Throughput::Bytes(PAGE_SIZE as u64));
-    g.bench_function("zcxl", |b| {
-        b.iter(|| lz4::decompress_page(black_box(&blob), &mut back))
-    });
-    g.bench_function("zcxl_checked", |b| {
-        b.iter(|| lz4::decompress_page_checked(black_box(&blob), &mut back))
-    });
-    g.bench_function("c_safe", |b| {
-        b.iter(|| c_reference::decompress_safe(black_box(&blob), &mut back[..]))
-    });
-    g.finish();
+    lz4_decompress(c, "lz4_decompress", &out[..n]);
 
     // An incompressible page: its blob is one run of 4,096 literals, which
     // the fast path copies with long_copy (AVX2 where present).
@@ -99,19 +86,7 @@ fn lz4(c: &mut Criterion) {
         w.copy_from_slice(&x.to_le_bytes());
     }
     let n = comp.compress(&noise, &mut out).unwrap_or(0);
-    let blob = out[..n].to_vec();
-    let mut g = c.benchmark_group("lz4_decompress_incompressible");
-    g.throughput(Throughput::Bytes(PAGE_SIZE as u64));
-    g.bench_function("zcxl", |b| {
-        b.iter(|| lz4::decompress_page(black_box(&blob), &mut back))
-    });
-    g.bench_function("zcxl_checked", |b| {
-        b.iter(|| lz4::decompress_page_checked(black_box(&blob), &mut back))
-    });
-    g.bench_function("c_safe", |b| {
-        b.iter(|| c_reference::decompress_safe(black_box(&blob), &mut back[..]))
-    });
-    g.finish();
+    lz4_decompress(c, "lz4_decompress_incompressible", &out[..n]);
 
     // A long match: 3 KiB of repeated text after a 1 KiB prefix.
     let mut long = Box::new([0u8; PAGE_SIZE]);
@@ -125,6 +100,23 @@ fn lz4(c: &mut Criterion) {
     });
     g.bench_function("scalar", |b| {
         b.iter(|| wide::count_scalar(black_box(&long), 1024, 0, PAGE_SIZE))
+    });
+    g.finish();
+}
+
+/// One blob decoded by our fast decoder, its checked twin and C's.
+fn lz4_decompress(c: &mut Criterion, group: &str, blob: &[u8]) {
+    let mut back = Box::new([0u8; PAGE_SIZE]);
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Bytes(PAGE_SIZE as u64));
+    g.bench_function("zcxl", |b| {
+        b.iter(|| lz4::decompress_page(black_box(blob), &mut back))
+    });
+    g.bench_function("zcxl_checked", |b| {
+        b.iter(|| lz4::decompress_page_checked(black_box(blob), &mut back))
+    });
+    g.bench_function("c_safe", |b| {
+        b.iter(|| c_reference::decompress_safe(black_box(blob), &mut back[..]))
     });
     g.finish();
 }

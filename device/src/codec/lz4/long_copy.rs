@@ -19,34 +19,41 @@ pub(super) const STEP: usize = 32;
 /// # Panics
 /// If the lengths differ or are below [`STEP`] (the decoder never asks).
 pub(super) fn copy(dst: &mut [u8], src: &[u8]) {
+    check_run(dst, src);
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above; the lengths are
+        // equal and at least STEP, checked above.
+        unsafe { avx2(dst, src) };
+        return;
+    }
+    portable(dst, src);
+}
+
+/// [`copy`] in safe code only, the reference kernel.
+///
+/// # Panics
+/// As [`copy`].
+pub(super) fn copy_portable(dst: &mut [u8], src: &[u8]) {
+    check_run(dst, src);
+    portable(dst, src);
+}
+
+/// The precondition of both entry points: equal lengths, at least [`STEP`].
+#[track_caller]
+fn check_run(dst: &[u8], src: &[u8]) {
     assert!(
         dst.len() == src.len() && dst.len() >= STEP,
         "long copy of {} bytes into {}",
         src.len(),
         dst.len()
     );
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above; the lengths are
-        // equal and at least STEP, asserted above.
-        unsafe { avx2(dst, src) };
-        return;
-    }
-    copy_portable(dst, src);
 }
 
-/// [`copy`] in safe code, the reference kernel: `as_chunks` gives the
-/// optimiser fixed-size copies without bounds checks.
-///
-/// # Panics
-/// As [`copy`].
-pub(super) fn copy_portable(dst: &mut [u8], src: &[u8]) {
+/// Safe code: `as_chunks` gives the optimiser fixed-size copies without
+/// bounds checks. Lengths as [`check_run`] requires.
+fn portable(dst: &mut [u8], src: &[u8]) {
     let n = dst.len();
-    assert!(
-        n == src.len() && n >= STEP,
-        "long copy of {} bytes into {n}",
-        src.len()
-    );
     for (d, s) in dst
         .as_chunks_mut::<STEP>()
         .0

@@ -361,8 +361,14 @@ fn extreme_pages_round_trip() {
     }
 }
 
+/// The `i`th literal of [`zeros_then_literals`]'s final run.
+fn final_literal(i: usize) -> u8 {
+    (i * 31 + 7) as u8
+}
+
 /// A blob of `op` zero bytes (one literal and a match at offset 1), then
-/// one final run of `lit` literals, with the last `cut` bytes removed.
+/// one final run of `lit` literals ([`final_literal`]), with the last `cut`
+/// bytes removed.
 fn zeros_then_literals(op: usize, lit: usize, cut: usize) -> (Vec<u8>, usize) {
     let mut blob = Vec::new();
     if op > 0 {
@@ -378,7 +384,7 @@ fn zeros_then_literals(op: usize, lit: usize, cut: usize) -> (Vec<u8>, usize) {
     if lit >= 15 {
         put_len(&mut blob, lit - 15);
     }
-    blob.extend((0..lit).map(|i| (i * 31 + 7) as u8));
+    blob.extend((0..lit).map(final_literal));
     blob.truncate(blob.len() - cut);
     (blob, token_at)
 }
@@ -397,7 +403,7 @@ fn final_literal_runs_must_fill_the_page_exactly() {
             page[op..]
                 .iter()
                 .enumerate()
-                .all(|(i, &b)| b == (i * 31 + 7) as u8),
+                .all(|(i, &b)| b == final_literal(i)),
             "op {op}: literals"
         );
         assert_eq!(c_decode(&blob), Some(page), "op {op}: C");
