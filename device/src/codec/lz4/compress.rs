@@ -315,7 +315,8 @@ unsafe fn put_length<A: Access>(out: &mut [u8], mut op: usize, mut len: usize) -
 }
 
 /// The 8 bytes at `i` after a match that ends there, for the immediate
-/// check; 0 where no match can start (the check does not run there).
+/// check; 0 where no match can start (the check's result is not used
+/// there, see [`immediate_candidate`]).
 #[inline(always)]
 fn next_word<A: Access>(page: &Page, i: usize) -> u64 {
     if i < MATCH_START_END {
@@ -376,8 +377,13 @@ fn match_end<A: Access>(page: &Page, ip: usize, m: usize) -> (usize, u64) {
 
 /// The check for a match starting right where the previous one ended, at
 /// `i`, whose 8 bytes are `next`: indexes `i` and looks up the earlier
-/// position that may share its first 4 bytes. No match may start at or
-/// past `MATCH_START_END`, and nothing is indexed there.
+/// position that may share its first 4 bytes.
+///
+/// No match may start at or past `MATCH_START_END`, yet the check runs
+/// there too: both callers leave the loop at that point before they look
+/// at the result, and the entry written there is the page's last, never
+/// read. Testing for it here as well cost 1% (bench/LZ4-EXPERIMENTS.md,
+/// eighth round).
 ///
 /// Unlike C, no position inside the match is indexed: on heap pages those
 /// entries lead to more, shorter matches at short offsets, which cost
@@ -390,16 +396,16 @@ fn immediate_candidate<A: Access>(
     i: usize,
     next: u64,
 ) -> Immediate {
-    if i >= MATCH_START_END {
-        return Immediate::NONE;
-    }
     let h = hash(next);
     let c = usize::from(table[h]);
+    debug_assert!(c < MATCH_START_END);
     table[h] = i as u16;
     Immediate {
         candidate: c,
-        // SAFETY: c < i < MATCH_START_END: the table holds positions the
-        // parse has passed (or 0), so the 4-byte read is in the page.
+        // SAFETY: c < MATCH_START_END: every lookup comes before the only
+        // store at or past MATCH_START_END (the page's last), so the table
+        // holds positions below it (or 0), and the 4-byte read is in the
+        // page.
         theirs: unsafe { A::read_u32(page, c) },
         // The first 4 of the 8 bytes at `i`.
         ours: next as u32,
@@ -419,13 +425,6 @@ struct Immediate {
 }
 
 impl Immediate {
-    /// No candidate: the two words differ.
-    const NONE: Self = Self {
-        candidate: 0,
-        theirs: 0,
-        ours: 1,
-    };
-
     fn hit(&self) -> bool {
         self.theirs == self.ours
     }
