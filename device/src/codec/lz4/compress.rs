@@ -382,8 +382,8 @@ fn match_end<A: Access>(page: &Page, ip: usize, m: usize) -> (usize, u64) {
 /// No match may start at or past `MATCH_START_END`, yet the check runs
 /// there too: both callers leave the loop at that point before they look
 /// at the result, and the entry written there is the page's last, never
-/// read. Testing for it here as well cost 1% (bench/LZ4-EXPERIMENTS.md,
-/// eighth round).
+/// read. Testing for it here as well cost ~1% on Silesia pages and ~4% on
+/// random pages (bench/LZ4-EXPERIMENTS.md, eighth round).
 ///
 /// Unlike C, no position inside the match is indexed: on heap pages those
 /// entries lead to more, shorter matches at short offsets, which cost
