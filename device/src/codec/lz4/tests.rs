@@ -183,8 +183,8 @@ fn put_len(blob: &mut Vec<u8>, mut n: usize) {
 
 /// LZ4-encodes `seqs`. The offset selector picks a small offset (1..=20),
 /// an offset inside the output so far, or any 16-bit value (often
-/// invalid); with `valid`, offsets are clamped into the output so far (and
-/// the first sequence gets a literal). With `exact_end`, sequences stop
+/// invalid, 0 included); with `valid`, offsets are clamped into
+/// `1..=` the output so far (and the first sequence gets a literal). With `exact_end`, sequences stop
 /// while the format's end rules still hold and final literals fill the
 /// page exactly; otherwise the last sequence's literal count ends the
 /// block wherever the output is.
@@ -217,7 +217,12 @@ fn encode_sequences(
             1 => 1 + usize::from(value) % (op + lit).max(1),
             _ => usize::from(value),
         };
-        let offset = if valid { offset.min(op + lit) } else { offset };
+        // `op + lit >= 1` here when `valid` (the first sequence has a literal).
+        let offset = if valid {
+            offset.clamp(1, op + lit)
+        } else {
+            offset
+        };
         blob.push(token(lit, ml));
         if lit >= 15 {
             put_len(&mut blob, lit - 15);
