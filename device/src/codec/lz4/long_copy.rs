@@ -1,7 +1,8 @@
-//! Exact copies of long byte runs for the decoder: [`copy`] for the fast
-//! loop (the literals of an incompressible page, one 4 KiB run), and its
-//! safe twin [`copy_portable`] for the exact loop, which must stay safe
-//! code to be the reference the fast path is tested against.
+//! Exact copies of long byte runs: [`copy`] for the decoder's fast loop
+//! (the literals of an incompressible page, one 4 KiB run) and the
+//! compressor's last literals, and its safe twin [`copy_portable`] for the
+//! decoder's exact loop, which must stay safe code to be the reference the
+//! fast path is tested against.
 //!
 //! 32 bytes per step and a last step that ends exactly at the run's end
 //! (overlapping the one before). With AVX2 each step is one load and one
