@@ -366,6 +366,27 @@ fn extreme_pages_round_trip() {
     }
 }
 
+#[test]
+fn literal_runs_that_end_near_the_page_end_are_copied_exactly() {
+    // Zeros, then `lit` distinct bytes ending where a copy of their first
+    // 12 starts, in the last 16 bytes a match may start in: the run cannot
+    // be copied in 16-byte chunks there, so the fast path takes its exact
+    // copy (every length class of it) and must agree with the checked one.
+    for start in PAGE_SIZE - 20..=PAGE_SIZE - 12 {
+        for lit in 1..=64 {
+            let mut page = Box::new([0u8; PAGE_SIZE]);
+            let from = start - lit;
+            for (i, b) in page[from..start].iter_mut().enumerate() {
+                *b = final_literal(i) | 1;
+            }
+            page.copy_within(from..from + (PAGE_SIZE - start).min(12), start);
+            let blob = compress_both(&page);
+            assert_eq!(decode_both(&blob).unwrap(), page, "start {start} lit {lit}");
+            assert_eq!(c_decode(&blob), Some(page));
+        }
+    }
+}
+
 /// The `i`th literal of [`zeros_then_literals`]'s final run.
 fn final_literal(i: usize) -> u8 {
     (i * 31 + 7) as u8
