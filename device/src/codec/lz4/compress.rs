@@ -363,10 +363,10 @@ impl Access for Wide {
 /// Copies exactly `n` bytes from `src` to `dst`: 16-byte chunks, then the
 /// rest in at most two overlapping pieces. Not `copy_nonoverlapping(.., n)`:
 /// that is a `memcpy` call, and a call anywhere in the compressor's loop
-/// makes LLVM spill the values live across it on every sequence (18 + 7
-/// instructions per searched match); without the calls (here and in
-/// [`Access::put_long_length`]) text pages compress 2.5-4% faster, heap
-/// pages 5-6% (bench/LZ4-EXPERIMENTS.md, ninth round).
+/// makes LLVM spill values live across it, with the spills and reloads on
+/// paths every sequence takes; without the calls (here and in
+/// [`Access::put_long_length`]) text pages compress ~3% faster, heap
+/// pages ~4%, Silesia's 3-5% (bench/LZ4-EXPERIMENTS.md, ninth round).
 ///
 /// # Safety
 /// `src..src + n` is readable, `dst..dst + n` writable, and they do not
