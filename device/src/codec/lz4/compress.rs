@@ -21,6 +21,8 @@
 //!   decode: without them heap pages decode ~20% faster and compress ~6%
 //!   faster, for ~0.5% more blob bytes (Silesia and the synthetic mix).
 //!
+//! A third, the table's size (half of C's), is described below.
+//!
 //! Where the code departs from C's without changing the parse: after a
 //! match, the check for another match right there is the branch most often
 //! mispredicted on dense pages (about every other time), and what a
@@ -37,8 +39,14 @@
 //! (bench/LZ4-EXPERIMENTS.md, second round).
 //!
 //! What the page size buys:
-//! - A table sized for the page: 8192 `u16` positions (16 KiB, as C's),
-//!   kept per thread and cleared with one fill per page. An empty entry
+//! - A table sized for the page: one `u16` position per byte of it, 4096
+//!   (8 KiB; C uses 8192 for inputs under 64 KiB), kept per thread and
+//!   cleared with one fill per page. The clear is a page's fixed cost,
+//!   bound by store bandwidth: halving the table took it from 144 to
+//!   ~72 ns, which is most of a zero page's time and a tenth of a random
+//!   page's (zero pages +29%, random +15%, text and heap within +-1%,
+//!   Silesia +1%), for 0.1-0.3% more blob bytes from more collisions
+//!   (bench/LZ4-EXPERIMENTS.md, ninth round). An empty entry
 //!   names position 0, as in C, so every candidate is a real earlier
 //!   position and the search loop needs no validity test. (Tables that
 //!   need no clear were measured, generation tags, entries carrying the
@@ -74,9 +82,9 @@ const SKIP_TRIGGER: u32 = 6;
 /// the first probe uses step 1).
 const STEP1_PROBES: usize = (1 << SKIP_TRIGGER) + 1;
 
-/// log2 of the hash table size, C's for inputs below 64 KiB. (With the
-/// 5-byte key, 12 bits cost ~0.3% in blob size and measured no faster.)
-pub const HASH_LOG: u32 = 13;
+/// log2 of the hash table size: one entry per byte of the page (C's is 13
+/// for inputs below 64 KiB; see the module docs for the trade).
+pub const HASH_LOG: u32 = 12;
 const TABLE_LEN: usize = 1 << HASH_LOG;
 
 /// Largest blob a page can produce: all literals (LZ4_compressBound(4096)).
@@ -90,7 +98,7 @@ pub const OUT_CAPACITY: usize = MAX_BLOB + WILD;
 // Positions fit a table entry.
 const _: () = assert!(PAGE_SIZE <= 1 << 16);
 
-/// Reusable compressor state: the hash table. Keep one per thread (16 KiB).
+/// Reusable compressor state: the hash table. Keep one per thread (8 KiB).
 pub struct PageCompressor {
     table: Box<[u16; TABLE_LEN]>,
 }
